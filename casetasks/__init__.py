@@ -1,0 +1,1 @@
+"""casetasks: the GraphQL backend of the caseworker portal's Tasks feature."""

@@ -1,0 +1,81 @@
+"""Configuration from environment variables (twelve-factor)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_FILE = Path(".secret_key")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    casetasks_env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./casetasks.db"
+    broadcast_url: str = "memory://"
+    secret_key: str = Field(default="", repr=False)
+    secret_key_file: Path = DEFAULT_SECRET_FILE
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token_ttl_hours: float = 12.0
+    max_page_size: int = 200
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept the usual postgres:// spellings and give SQLAlchemy its asyncpg driver."""
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+            return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+        return url
+
+    @model_validator(mode="after")
+    def _secret_key(self) -> Settings:
+        if self.secret_key:
+            return self
+        if self.casetasks_env == "production":
+            raise ValueError("SECRET_KEY must be set when CASETASKS_ENV=production")
+        self.secret_key = _local_secret(self.secret_key_file)
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database for Alembic's synchronous driver-agnostic runs."""
+        return self.database_url
+
+    @property
+    def broadcast_backend_url(self) -> str:
+        """broadcaster wants postgres:// where SQLAlchemy wants postgresql+asyncpg://."""
+        url = self.broadcast_url
+        for prefix in ("postgresql+asyncpg://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgres://" + url[len(prefix) :]
+        return url
+
+
+def _local_secret(path: Path) -> str:
+    """Development only: one random key per checkout, kept out of version control."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,24 @@
+"""SQLModel tables and enums: the stored shape of casetasks, with no GraphQL in it."""
+
+from sqlmodel import SQLModel
+
+from models.auth import AuthSession
+from models.people import Client, ServiceProvider, ServiceProviderGroup, Staff
+from models.tasks import Task, TaskEvent, TaskEventKind, TaskKind, TaskResponsible, TaskStatus
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AuthSession",
+    "Client",
+    "ServiceProvider",
+    "ServiceProviderGroup",
+    "Staff",
+    "Task",
+    "TaskEvent",
+    "TaskEventKind",
+    "TaskKind",
+    "TaskResponsible",
+    "TaskStatus",
+    "metadata",
+]

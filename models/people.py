@@ -1,0 +1,52 @@
+"""Providers, their groups, staff and clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime
+
+
+class ServiceProviderGroup(SQLModel, table=True):
+    __tablename__ = "service_provider_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+
+
+class ServiceProvider(SQLModel, table=True):
+    __tablename__ = "service_provider"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    timezone: str = Field(max_length=64)
+    group_id: int | None = Field(default=None, foreign_key="service_provider_group.id", index=True)
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="service_provider.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, unique=True)  # stored lower-cased
+    password_hash: str = Field(max_length=200)
+    is_administrator: bool = False
+    is_group_administrator: bool = False
+    tasks_permission: bool = True
+    group_tasks_permission: bool = False
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Client(SQLModel, table=True):
+    __tablename__ = "client"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="service_provider.id", index=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    caseworker_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    portal_password_hash: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)

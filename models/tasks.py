@@ -1,0 +1,91 @@
+"""Tasks, who is responsible for them, and what happened to them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime
+
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "OPEN"
+    COMPLETED = "COMPLETED"
+
+
+class TaskKind(enum.StrEnum):
+    STANDARD = "STANDARD"
+    REPEATING = "REPEATING"
+    POST_EMPLOYMENT_OUTREACH = "POST_EMPLOYMENT_OUTREACH"
+
+
+class TaskEventKind(enum.StrEnum):
+    CREATED = "CREATED"
+    EDITED = "EDITED"
+    POSTPONED = "POSTPONED"
+    REASSIGNED = "REASSIGNED"
+    COMPLETED = "COMPLETED"
+    REOPENED = "REOPENED"
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+    __table_args__ = (
+        # The Tasks screen: open tasks of a provider by due date (keyset pagination).
+        Index("ix_task_provider_status_due", "provider_id", "status", "due_date", "id"),
+        Index("ix_task_provider_due", "provider_id", "due_date", "id"),
+        Index("ix_task_client_due", "client_id", "due_date", "id"),
+        Index("ix_task_provider_created", "provider_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="service_provider.id")
+    origin_provider_id: int = Field(foreign_key="service_provider.id", index=True)
+    name: str = Field(max_length=500)
+    details: str | None = None
+    due_date: date
+    status: TaskStatus = Field(default=TaskStatus.OPEN, sa_column=Column(String(16), nullable=False))
+    kind: TaskKind = Field(
+        default=TaskKind.STANDARD, sa_column=Column(String(32), nullable=False)
+    )
+    client_id: int | None = Field(default=None, foreign_key="client.id")
+    assigned_to_client: bool = False
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    completed_by_client_id: int | None = Field(default=None, foreign_key="client.id")
+    milestone_month: int | None = None
+    version: int = 1
+
+
+class TaskResponsible(SQLModel, table=True):
+    __tablename__ = "task_responsible"
+
+    task_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    )
+    staff_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("staff.id"), primary_key=True, index=True)
+    )
+    position: int = 0
+
+
+class TaskEvent(SQLModel, table=True):
+    __tablename__ = "task_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("task.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: TaskEventKind = Field(sa_column=Column(String(16), nullable=False))
+    at: datetime = Field(sa_type=UTCDateTime)
+    by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    by_client_id: int | None = Field(default=None, foreign_key="client.id")
+    summary: str
+    version: int
