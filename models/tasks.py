@@ -38,7 +38,7 @@ class Task(SQLModel, table=True):
         Index("ix_task_provider_status_due", "provider_id", "status", "due_date", "id"),
         Index("ix_task_provider_due", "provider_id", "due_date", "id"),
         Index("ix_task_client_due", "client_id", "due_date", "id"),
-        Index("ix_task_provider_created", "provider_id", "id"),
+        Index("ix_task_provider_created", "provider_id", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -47,10 +47,10 @@ class Task(SQLModel, table=True):
     name: str = Field(max_length=500)
     details: str | None = None
     due_date: date
-    status: TaskStatus = Field(default=TaskStatus.OPEN, sa_column=Column(String(16), nullable=False))
-    kind: TaskKind = Field(
-        default=TaskKind.STANDARD, sa_column=Column(String(32), nullable=False)
+    status: TaskStatus = Field(
+        default=TaskStatus.OPEN, sa_column=Column(String(16), nullable=False)
     )
+    kind: TaskKind = Field(default=TaskKind.STANDARD, sa_column=Column(String(32), nullable=False))
     client_id: int | None = Field(default=None, foreign_key="client.id")
     assigned_to_client: bool = False
     created_by_id: int | None = Field(default=None, foreign_key="staff.id")

@@ -119,7 +119,7 @@ def upgrade() -> None:
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index('ix_task_client_due', ['client_id', 'due_date', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_origin_provider_id'), ['origin_provider_id'], unique=False)
-        batch_op.create_index('ix_task_provider_created', ['provider_id', 'id'], unique=False)
+        batch_op.create_index('ix_task_provider_created', ['provider_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_task_provider_due', ['provider_id', 'due_date', 'id'], unique=False)
         batch_op.create_index('ix_task_provider_status_due', ['provider_id', 'status', 'due_date', 'id'], unique=False)
 

@@ -1,0 +1,98 @@
+"""The Starlette app: GraphQL at /graphql (GraphiQL, HTTP and graphql-transport-ws), health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+import schema
+from casetasks.db import create_engine, create_session_factory
+from casetasks.logs import AccessLog
+from casetasks.settings import Settings, get_settings
+from resolvers.context import Context, Services, bearer_token
+from resolvers.loaders import Loaders
+from services.auth import TokenPolicy, viewer_for_token
+from services.clock import Clock, SystemClock
+from services.viewer import Viewer
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(schema.build_schema(), **kwargs)
+        self.services = services
+
+    async def viewer(self, token: str | None) -> Viewer | None:
+        if token is None:
+            return None
+        async with self.services.session_factory() as session:
+            return await viewer_for_token(session, token, self.services.tokens, self.services.clock)
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        is_websocket = isinstance(request, WebSocket)
+        token = None if is_websocket else bearer_token(request.headers.get("authorization"))
+        viewer = await self.viewer(token)
+        context = Context(
+            services=self.services,
+            loaders=Loaders.create(self.services.session_factory, cache=not is_websocket),
+            viewer=viewer,
+            token=token,
+            request=request,
+            response=response,
+        )
+        if viewer is not None:
+            context.timezones[viewer.provider_id] = viewer.provider_timezone
+        return context
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
+    settings = settings or get_settings()
+    engine = create_engine(settings.database_url)
+    services = Services(
+        session_factory=create_session_factory(engine),
+        clock=clock or SystemClock(),
+        tokens=TokenPolicy(settings.secret_key, timedelta(hours=settings.token_ttl_hours)),
+        max_page_size=settings.max_page_size,
+    )
+    graphql = GraphQLApp(services)
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "reachable"})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(AccessLog)
+    app.state.services = services
+    app.state.engine = engine
+    return app

@@ -1,0 +1,146 @@
+"""The `casetasks` command: migrate, create-provider, demo, serve."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from casetasks import demo
+from casetasks.db import create_engine, create_session_factory, unit_of_work
+from casetasks.settings import Settings, get_settings
+from schema.ids import to_global_id
+from services import people
+from services.clock import SystemClock
+from services.errors import InvalidInput
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"casetasks: {message} (see casetasks --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="casetasks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    commands.add_parser("migrate", help="bring the database to the latest revision")
+
+    provider = commands.add_parser(
+        "create-provider", help="create a service provider with its first administrator"
+    )
+    provider.add_argument("--name", required=True)
+    provider.add_argument("--timezone", required=True, help="IANA name, e.g. Australia/Sydney")
+    provider.add_argument("--group", help="the provider group; created when missing")
+    provider.add_argument("--admin-name", required=True)
+    provider.add_argument("--admin-email", required=True)
+    provider.add_argument("--admin-password", required=True)
+    provider.add_argument(
+        "--group-admin", action="store_true", help="the administrator also administers the group"
+    )
+
+    serve = commands.add_parser("serve", help="serve GraphQL over HTTP and websockets")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    commands.add_parser("demo", help="load demo data into an empty database, print the logins")
+    return parser
+
+
+async def _create_provider(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            created = await people.create_provider(
+                session,
+                SystemClock(),
+                name=args.name,
+                timezone=args.timezone,
+                group_name=args.group,
+                admin_name=args.admin_name,
+                admin_email=args.admin_email,
+                admin_password=args.admin_password,
+                group_admin=args.group_admin,
+            )
+    finally:
+        await engine.dispose()
+    admin = created.administrator
+    return {
+        "provider": {
+            "id": to_global_id("ServiceProvider", created.provider.id or 0),
+            "name": created.provider.name,
+            "timezone": created.provider.timezone,
+        },
+        "group": (
+            {"id": to_global_id("ServiceProviderGroup", created.group.id or 0),
+             "name": created.group.name}
+            if created.group
+            else None
+        ),
+        "administrator": {
+            "id": to_global_id("Staff", admin.id or 0),
+            "name": admin.name,
+            "email": admin.email,
+            "isGroupAdministrator": admin.is_group_administrator,
+        },
+    }
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from casetasks import logs
+
+    logs.configure(settings.log_level)
+    uvicorn.run(
+        "casetasks.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        loop="uvloop" if sys.platform != "win32" else "auto",
+        http="httptools",
+        ws="websockets",
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        if args.command == "migrate":
+            from casetasks.migrate import upgrade
+
+            upgrade(settings.database_url)
+            print("database is at the latest revision")
+        elif args.command == "create-provider":
+            print(json.dumps(asyncio.run(_create_provider(settings, args)), indent=2))
+        elif args.command == "demo":
+            print(asyncio.run(demo.load(settings)))
+        elif args.command == "serve":
+            _serve(settings, args)
+    except InvalidInput as invalid:
+        for problem in invalid.problems:
+            where = f"{problem.field[-1]}: " if problem.field else ""
+            print(f"casetasks: {where}{problem.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # noqa: BLE001 - one line for the operator, no traceback
+        print(f"casetasks: {type(error).__name__}: {_first_line(error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else "failed"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""What every resolver gets: who is asking, a session factory, the clock and the loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from casetasks.db import SessionFactory
+from services.auth import TokenPolicy
+from services.clock import Clock, today_in
+from services.viewer import Viewer
+from resolvers.loaders import Loaders
+
+
+@dataclass
+class Services:
+    """Process-wide collaborators, built once by the app's lifespan."""
+
+    session_factory: SessionFactory
+    clock: Clock
+    tokens: TokenPolicy
+    max_page_size: int = 200
+
+
+@dataclass
+class Context:
+    services: Services
+    loaders: Loaders
+    viewer: Viewer | None = None
+    token: str | None = None
+    request: Any = None
+    response: Any = None
+    connection_params: dict[str, Any] | None = None
+    timezones: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def session_factory(self) -> SessionFactory:
+        return self.services.session_factory
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    def today(self, timezone: str) -> date:
+        return today_in(self.services.clock, timezone)
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

@@ -1,0 +1,130 @@
+"""Sign-in, staff, clients and providers: sessions around the people services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from casetasks.db import unit_of_work
+from models import Client, ServiceProvider, ServiceProviderGroup, Staff
+from resolvers.context import Context
+from services import auth, people
+from services.pagination import Page
+
+
+async def login(ctx: Context, email: str, password: str) -> auth.SignedIn:
+    async with unit_of_work(ctx.session_factory) as session:
+        return await auth.login(session, email, password, ctx.services.tokens, ctx.clock)
+
+
+async def logout(ctx: Context) -> bool:
+    if ctx.viewer is None:
+        return False
+    async with unit_of_work(ctx.session_factory) as session:
+        await auth.logout(session, ctx.viewer, ctx.clock)
+    return True
+
+
+async def create_staff(
+    ctx: Context,
+    *,
+    name: str | None,
+    email: str | None,
+    password: str | None,
+    is_administrator: bool,
+    permissions_granted: Sequence[str],
+) -> Staff:
+    async with unit_of_work(ctx.session_factory) as session:
+        return await people.create_staff(
+            session,
+            ctx.viewer,
+            ctx.clock,
+            name=name,
+            email=email,
+            password=password,
+            is_administrator=is_administrator,
+            permissions_granted=permissions_granted,
+        )
+
+
+async def update_staff(
+    ctx: Context,
+    staff_id: int,
+    *,
+    name: str | None,
+    name_given: bool,
+    is_administrator: bool | None,
+    permissions_granted: Sequence[str] | None,
+    active: bool | None,
+) -> Staff:
+    ctx.loaders.staff.clear(staff_id)
+    async with unit_of_work(ctx.session_factory) as session:
+        return await people.update_staff(
+            session,
+            ctx.viewer,
+            staff_id,
+            name=name,
+            name_given=name_given,
+            is_administrator=is_administrator,
+            permissions_granted=permissions_granted,
+            active=active,
+        )
+
+
+async def create_client(
+    ctx: Context,
+    *,
+    name: str | None,
+    email: str | None,
+    caseworker_id: int | None,
+    caseworker_given: bool,
+) -> Client:
+    async with unit_of_work(ctx.session_factory) as session:
+        return await people.create_client(
+            session,
+            ctx.viewer,
+            ctx.clock,
+            name=name,
+            email=email,
+            caseworker_id=caseworker_id,
+            caseworker_given=caseworker_given,
+        )
+
+
+async def staff(ctx: Context, staff_id: int) -> Staff:
+    async with ctx.session_factory() as session:
+        return await people.get_staff(session, ctx.viewer, staff_id)
+
+
+async def client(ctx: Context, client_id: int) -> Client:
+    async with ctx.session_factory() as session:
+        return await people.get_client(session, ctx.viewer, client_id)
+
+
+async def clients(
+    ctx: Context, search: str | None, first: int | None, after: str | None
+) -> tuple[Page[Client], int]:
+    async with ctx.session_factory() as session:
+        return await people.list_clients(session, ctx.viewer, search, first, after)
+
+
+async def provider(ctx: Context, provider_id: int) -> ServiceProvider:
+    async with ctx.session_factory() as session:
+        return await people.get_provider(session, ctx.viewer, provider_id)
+
+
+async def group(ctx: Context, group_id: int) -> ServiceProviderGroup:
+    async with ctx.session_factory() as session:
+        return await people.get_group(session, ctx.viewer, group_id)
+
+
+async def provider_staff(
+    ctx: Context, provider_id: int, include_inactive: bool
+) -> list[Staff]:
+    viewer = people.permissions.require_staff(ctx.viewer)
+    async with ctx.session_factory() as session:
+        return await people.list_staff(session, viewer, provider_id, include_inactive)
+
+
+async def group_providers(ctx: Context, group_id: int) -> list[ServiceProvider]:
+    async with ctx.session_factory() as session:
+        return await people.group_providers(session, group_id)

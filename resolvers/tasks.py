@@ -1,0 +1,93 @@
+"""Task operations: open a session (a unit of work for changes), call the service, return rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from casetasks.db import unit_of_work
+from models import Task
+from resolvers.context import Context
+from services import task_queries, tasks
+from services.tasks import NewTask, PostponeBy, TaskEdit
+from services.validation import DateInput
+
+
+async def task_page(
+    ctx: Context,
+    task_filter: task_queries.TaskFilter,
+    order: task_queries.TaskOrder,
+    first: int | None,
+    after: str | None,
+) -> task_queries.TaskPage:
+    async with ctx.session_factory() as session:
+        return await task_queries.list_provider_tasks(
+            session, ctx.viewer, ctx.clock, task_filter, order, first, after
+        )
+
+
+async def task(ctx: Context, task_id: int) -> Task:
+    async with ctx.session_factory() as session:
+        return await task_queries.get_task(session, ctx.viewer, task_id)
+
+
+def _forget(ctx: Context, task_id: int) -> None:
+    """A later field or mutation of this request must see the change, not a cached batch."""
+    ctx.loaders.responsible.clear(task_id)
+    ctx.loaders.history.clear(task_id)
+
+
+async def create_task(ctx: Context, new: NewTask) -> Task:
+    async with unit_of_work(ctx.session_factory) as session:
+        return await tasks.create_task(session, ctx.viewer, ctx.clock, new)
+
+
+async def update_task(
+    ctx: Context, task_id: int, edit: TaskEdit, expected_version: int | None
+) -> Task:
+    _forget(ctx, task_id)
+    async with unit_of_work(ctx.session_factory) as session:
+        return await tasks.update_task(
+            session, ctx.viewer, ctx.clock, task_id, edit, expected_version
+        )
+
+
+async def postpone_task(
+    ctx: Context,
+    task_id: int,
+    by: PostponeBy,
+    custom_date: DateInput | None,
+    expected_version: int | None,
+) -> Task:
+    _forget(ctx, task_id)
+    async with unit_of_work(ctx.session_factory) as session:
+        return await tasks.postpone_task(
+            session, ctx.viewer, ctx.clock, task_id, by, custom_date, expected_version
+        )
+
+
+async def reassign_task(
+    ctx: Context, task_id: int, responsible_ids: Sequence[int], expected_version: int | None
+) -> Task:
+    _forget(ctx, task_id)
+    async with unit_of_work(ctx.session_factory) as session:
+        return await tasks.reassign_task(
+            session, ctx.viewer, ctx.clock, task_id, responsible_ids, expected_version
+        )
+
+
+async def complete_task(ctx: Context, task_id: int, expected_version: int | None) -> Task:
+    _forget(ctx, task_id)
+    async with unit_of_work(ctx.session_factory) as session:
+        return await tasks.complete_task(session, ctx.viewer, ctx.clock, task_id, expected_version)
+
+
+async def reopen_task(ctx: Context, task_id: int, expected_version: int | None) -> Task:
+    _forget(ctx, task_id)
+    async with unit_of_work(ctx.session_factory) as session:
+        return await tasks.reopen_task(session, ctx.viewer, ctx.clock, task_id, expected_version)
+
+
+async def delete_task(ctx: Context, task_id: int) -> list[int]:
+    _forget(ctx, task_id)
+    async with unit_of_work(ctx.session_factory) as session:
+        return await tasks.delete_task(session, ctx.viewer, task_id)

@@ -1,0 +1,47 @@
+"""The Strawberry schema served at /graphql."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
+
+from schema.errors import ErrorCodes, is_unexpected
+from schema.mutations import Mutation
+from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
+from schema.query import Query
+from schema.scalars import SCALAR_OVERRIDES
+from schema.tasks import Task
+
+log = logging.getLogger("casetasks.graphql")
+
+
+class CasetasksSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors (not found, forbidden, bad input) are answers, not incidents.
+        for error in errors:
+            if is_unexpected(error):
+                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+
+
+def build_schema() -> strawberry.Schema:
+    return CasetasksSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Task, Staff, Client, ServiceProvider, ServiceProviderGroup],
+        scalar_overrides=SCALAR_OVERRIDES,
+        extensions=[
+            ErrorCodes,
+            ParserCache(maxsize=512),  # type: ignore[list-item]
+            ValidationCache(maxsize=512),  # type: ignore[list-item]
+        ],
+    )
+
+
+__all__: list[Any] = ["build_schema"]

@@ -1,0 +1,39 @@
+"""The contract's enums."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from models import TaskEventKind as _TaskEventKind
+from models import TaskKind as _TaskKind
+from models import TaskStatus as _TaskStatus
+from services.task_queries import TaskOrder as _TaskOrder
+from services.tasks import PostponeBy as _PostponeBy
+
+
+@strawberry.enum
+class Permission(enum.Enum):
+    TASKS = strawberry.enum_value(
+        "TASKS",
+        description="Use the Tasks screen: see, add, edit, postpone, reassign, complete and "
+        "delete tasks of the own provider.",
+    )
+
+
+@strawberry.enum
+class UserErrorCode(enum.Enum):
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    CONFLICT = "CONFLICT"
+
+
+TaskStatus = strawberry.enum(_TaskStatus, name="TaskStatus")
+TaskKind = strawberry.enum(
+    _TaskKind,
+    name="TaskKind",
+)
+TaskEventKind = strawberry.enum(_TaskEventKind, name="TaskEventKind")
+TaskOrder = strawberry.enum(_TaskOrder, name="TaskOrder")
+PostponeBy = strawberry.enum(_PostponeBy, name="PostponeBy")

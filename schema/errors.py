@@ -1,0 +1,94 @@
+"""Errors as the contract promises: user errors in payloads, everything else as a code.
+
+Expected domain errors become GraphQL errors with extensions.code; anything unexpected is logged
+with its traceback and reaches the client only as INTERNAL, with no internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from schema.enums import UserErrorCode
+from services.errors import (
+    BadRequest,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Problem,
+    Unauthenticated,
+)
+
+log = logging.getLogger("casetasks.errors")
+
+
+@strawberry.type
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='Path of the input field at fault, e.g. ["input", "dueDate"]; '
+        "null for the input as a whole."
+    )
+    code: UserErrorCode
+    message: str = strawberry.field(
+        description="Plain words for the person at the form, e.g. 'Task Name must be entered'."
+    )
+
+
+def user_errors(problems: list[Problem]) -> list[UserError]:
+    return [
+        UserError(
+            field=list(p.field) if p.field else None,
+            code=UserErrorCode(p.code.value),
+            message=p.message,
+        )
+        for p in problems
+    ]
+
+
+def _code_for(error: DomainError) -> tuple[str, str]:
+    if isinstance(error, NotFound):
+        return "NOT_FOUND", "Not found"
+    if isinstance(error, Forbidden):
+        return "FORBIDDEN", str(error)
+    if isinstance(error, Unauthenticated):
+        return "UNAUTHENTICATED", str(error)
+    if isinstance(error, BadRequest | InvalidInput):
+        return "BAD_USER_INPUT", str(error)
+    return "INTERNAL", "Internal error"
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return error.path is not None and original is not None and not isinstance(original, DomainError)
+
+
+def convert(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        code, message = _code_for(original)
+    elif is_unexpected(error):
+        code, message = "INTERNAL", "Internal error"
+    else:
+        # The request itself is malformed: a syntax, validation or variable error.
+        extensions = dict(error.extensions or {})
+        extensions.setdefault("code", "BAD_USER_INPUT")
+        return GraphQLError(
+            error.message, error.nodes, error.source, error.positions, error.path,
+            extensions=extensions,
+        )
+    return GraphQLError(
+        message, error.nodes, error.source, error.positions, error.path, extensions={"code": code}
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and getattr(result, "errors", None):
+            result.errors = [convert(e) for e in result.errors]

@@ -1,0 +1,111 @@
+"""The contract's input objects (the parts built so far)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from schema.enums import Permission, PostponeBy, TaskKind
+
+
+@strawberry.input
+class TaskFilter:
+    client_id: strawberry.ID | None = None
+    responsible_id: strawberry.ID | None = None
+    unassigned: bool | None = strawberry.field(
+        default=None,
+        description="Only tasks with no one responsible (and not assigned to the client).",
+    )
+    assigned_to_client: bool | None = strawberry.field(
+        default=None, description="Only tasks assigned to the client."
+    )
+    due_from: date | None = None
+    due_to: date | None = None
+    overdue: bool | None = None
+    kind: TaskKind | None = None
+    include_completed: bool | None = strawberry.field(
+        default=False, description="The Tasks screen's 'Include Completed Tasks' option."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Words to find in name or details, case-insensitive."
+    )
+
+
+@strawberry.input
+class CreateStaffInput:
+    name: str | None = None
+    email: str | None = None
+    password: str | None = None
+    is_administrator: bool | None = False
+    permissions: list[Permission] | None = strawberry.field(
+        default_factory=lambda: [Permission.TASKS]
+    )
+
+
+@strawberry.input
+class UpdateStaffInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    is_administrator: bool | None = strawberry.UNSET
+    permissions: list[Permission] | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreateClientInput:
+    name: str | None = None
+    email: str | None = None
+    caseworker_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreateTaskInput:
+    name: str | None = strawberry.field(default=None, description="Task Name: mandatory.")
+    due_date: date | None = strawberry.field(default=None, description="Due Date: mandatory.")
+    responsible_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Who's Responsible: mandatory (one or more staff of the receiving provider) "
+        "unless assignedToClient or sent to another provider.",
+    )
+    client_id: strawberry.ID | None = None
+    details: str | None = None
+
+
+@strawberry.input
+class UpdateTaskInput:
+    id: strawberry.ID
+    expected_version: int | None = None
+    name: str | None = strawberry.UNSET
+    details: str | None = strawberry.UNSET
+    due_date: date | None = strawberry.UNSET
+    client_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input
+class PostponeTaskInput:
+    id: strawberry.ID
+    by: PostponeBy = strawberry.field(description="N weeks past the task's current due date, or customDate.")
+    custom_date: date | None = None
+    expected_version: int | None = None
+
+
+@strawberry.input
+class ReassignTaskInput:
+    id: strawberry.ID
+    responsible_ids: list[strawberry.ID] = strawberry.field(
+        description="The new Who's Responsible (staff of the task's serviceProvider). Empty "
+        "leaves it Unassigned."
+    )
+    expected_version: int | None = None
+
+
+@strawberry.input
+class CompleteTaskInput:
+    id: strawberry.ID
+    expected_version: int | None = None
+
+
+@strawberry.input
+class DeleteTaskInput:
+    id: strawberry.ID

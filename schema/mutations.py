@@ -1,0 +1,182 @@
+"""The Mutation root: GraphQL input -> domain call -> payload."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import people as resolve_people
+from resolvers import tasks as resolve_tasks
+from schema.ids import key_of, to_global_id
+from schema.inputs import (
+    CompleteTaskInput,
+    CreateClientInput,
+    CreateStaffInput,
+    CreateTaskInput,
+    DeleteTaskInput,
+    PostponeTaskInput,
+    ReassignTaskInput,
+    UpdateStaffInput,
+    UpdateTaskInput,
+)
+from schema.node import GraphQLInfo
+from schema.payloads import (
+    ClientPayload,
+    DeletePayload,
+    LoginPayload,
+    StaffPayload,
+    TaskPayload,
+    attempt,
+)
+from services.tasks import KEEP, NewTask, PostponeBy, TaskEdit
+
+
+def _given(value: object) -> bool:
+    return value is not strawberry.UNSET
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def login(self, info: GraphQLInfo, email: str, password: str) -> LoginPayload:
+        signed_in, errors = await attempt(resolve_people.login(info.context, email, password))
+        if signed_in is None:
+            return LoginPayload(token=None, viewer=None, errors=errors)
+        ctx = info.context
+        ctx.viewer, ctx.token = signed_in.viewer, signed_in.token
+        viewer_row = await resolve_people.staff(ctx, signed_in.viewer.staff_id)  # type: ignore[union-attr]
+        return LoginPayload(token=signed_in.token, viewer=viewer_row, errors=[])  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Ends the session of the token used: it and subscriptions opened with it "
+        "stop working."
+    )
+    async def logout(self, info: GraphQLInfo) -> bool:
+        return await resolve_people.logout(info.context)
+
+    @strawberry.mutation(description="Administrators: staff of their own provider.")
+    async def create_staff(self, info: GraphQLInfo, input: CreateStaffInput) -> StaffPayload:
+        staff, errors = await attempt(
+            resolve_people.create_staff(
+                info.context,
+                name=input.name,
+                email=input.email,
+                password=input.password,
+                is_administrator=bool(input.is_administrator),
+                permissions_granted=[p.value for p in input.permissions or []],
+            )
+        )
+        return StaffPayload(staff=staff, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def update_staff(self, info: GraphQLInfo, input: UpdateStaffInput) -> StaffPayload:
+        permissions = input.permissions if _given(input.permissions) else None
+        staff, errors = await attempt(
+            resolve_people.update_staff(
+                info.context,
+                key_of(input.id, "Staff"),
+                name=input.name if _given(input.name) else None,
+                name_given=_given(input.name),
+                is_administrator=(
+                    input.is_administrator if _given(input.is_administrator) else None
+                ),
+                permissions_granted=(
+                    [p.value for p in permissions or []] if _given(input.permissions) else None
+                ),
+                active=input.active if _given(input.active) else None,
+            )
+        )
+        return StaffPayload(staff=staff, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def create_client(self, info: GraphQLInfo, input: CreateClientInput) -> ClientPayload:
+        caseworker_given = _given(input.caseworker_id) and input.caseworker_id is not None
+        client, errors = await attempt(
+            resolve_people.create_client(
+                info.context,
+                name=input.name,
+                email=input.email,
+                caseworker_id=key_of(input.caseworker_id, "Staff") if caseworker_given else None,
+                caseworker_given=caseworker_given,
+            )
+        )
+        return ClientPayload(client=client, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def create_task(self, info: GraphQLInfo, input: CreateTaskInput) -> TaskPayload:
+        new = NewTask(
+            name=input.name,
+            due_date=input.due_date,
+            responsible_ids=[key_of(i, "Staff") for i in input.responsible_ids or []],
+            client_id=key_of(input.client_id, "Client") if input.client_id is not None else None,
+            details=input.details,
+        )
+        task, errors = await attempt(resolve_tasks.create_task(info.context, new))
+        return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def update_task(self, info: GraphQLInfo, input: UpdateTaskInput) -> TaskPayload:
+        edit = TaskEdit(
+            name=input.name if _given(input.name) else KEEP,
+            details=input.details if _given(input.details) else KEEP,
+            due_date=input.due_date if _given(input.due_date) else KEEP,
+            client_id=(
+                (key_of(input.client_id, "Client") if input.client_id is not None else None)
+                if _given(input.client_id)
+                else KEEP
+            ),
+        )
+        task, errors = await attempt(
+            resolve_tasks.update_task(
+                info.context, key_of(input.id, "Task"), edit, input.expected_version
+            )
+        )
+        return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def postpone_task(self, info: GraphQLInfo, input: PostponeTaskInput) -> TaskPayload:
+        task, errors = await attempt(
+            resolve_tasks.postpone_task(
+                info.context,
+                key_of(input.id, "Task"),
+                PostponeBy(input.by),
+                input.custom_date,
+                input.expected_version,
+            )
+        )
+        return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def reassign_task(self, info: GraphQLInfo, input: ReassignTaskInput) -> TaskPayload:
+        task, errors = await attempt(
+            resolve_tasks.reassign_task(
+                info.context,
+                key_of(input.id, "Task"),
+                [key_of(i, "Staff") for i in input.responsible_ids],
+                input.expected_version,
+            )
+        )
+        return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Staff with Tasks permission, or the client the task is assigned to.")
+    async def complete_task(self, info: GraphQLInfo, input: CompleteTaskInput) -> TaskPayload:
+        task, errors = await attempt(
+            resolve_tasks.complete_task(
+                info.context, key_of(input.id, "Task"), input.expected_version
+            )
+        )
+        return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def reopen_task(self, info: GraphQLInfo, input: CompleteTaskInput) -> TaskPayload:
+        task, errors = await attempt(
+            resolve_tasks.reopen_task(info.context, key_of(input.id, "Task"), input.expected_version)
+        )
+        return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation
+    async def delete_task(self, info: GraphQLInfo, input: DeleteTaskInput) -> DeletePayload:
+        deleted, errors = await attempt(
+            resolve_tasks.delete_task(info.context, key_of(input.id, "Task"))
+        )
+        ids = [strawberry.ID(to_global_id("Task", i)) for i in deleted or []]
+        return DeletePayload(deleted_ids=ids, errors=errors)

@@ -1,0 +1,147 @@
+"""Service providers, their groups, staff and clients, resolved from ORM rows."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from models import Client as ClientRow
+from models import ServiceProvider as ServiceProviderRow
+from models import ServiceProviderGroup as GroupRow
+from models import Staff as StaffRow
+from resolvers import people as resolve
+from resolvers import tasks as resolve_tasks
+from schema.enums import Permission
+from schema.ids import to_global_id
+from schema.pages import TaskConnection
+from schema.node import GraphQLInfo, Node, row_type_check
+from services import task_queries
+
+@strawberry.type
+class ServiceProviderGroup(Node):
+    is_type_of = row_type_check(GroupRow)
+    name: str
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[GroupRow]) -> strawberry.ID:
+        return strawberry.ID(to_global_id("ServiceProviderGroup", root.id or 0))
+
+    @strawberry.field
+    async def providers(
+        self, root: strawberry.Parent[GroupRow], info: GraphQLInfo
+    ) -> list[ServiceProvider]:
+        return await resolve.group_providers(info.context, root.id or 0)  # type: ignore[return-value]
+
+
+@strawberry.type
+class ServiceProvider(Node):
+    is_type_of = row_type_check(ServiceProviderRow)
+    name: str
+    timezone: str = strawberry.field(description="IANA timezone name, e.g. Australia/Sydney.")
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[ServiceProviderRow]) -> strawberry.ID:
+        return strawberry.ID(to_global_id("ServiceProvider", root.id or 0))
+
+    @strawberry.field
+    async def group(
+        self, root: strawberry.Parent[ServiceProviderRow], info: GraphQLInfo
+    ) -> ServiceProviderGroup | None:
+        if root.group_id is None:
+            return None
+        return await info.context.loaders.group.load(root.group_id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Staff of the viewer's own provider; for a viewer holding "
+        "groupTasksPermission, also of a provider in taskRecipients (to fill in Who's "
+        "Responsible), active only."
+    )
+    async def staff(
+        self,
+        root: strawberry.Parent[ServiceProviderRow],
+        info: GraphQLInfo,
+        include_inactive: bool | None = False,
+    ) -> list[Staff]:
+        rows = await resolve.provider_staff(info.context, root.id or 0, bool(include_inactive))
+        return rows  # type: ignore[return-value]
+
+
+@strawberry.type
+class Staff(Node):
+    is_type_of = row_type_check(StaffRow)
+    name: str
+    email: str
+    is_administrator: bool
+    is_group_administrator: bool = strawberry.field(
+        description="Administers the provider group's settings (only meaningful when the "
+        "provider is in a group)."
+    )
+    group_tasks_permission: bool = strawberry.field(
+        description="The Tasks permission in the Service Provider Group Administration "
+        "settings: may assign tasks to other providers of the group."
+    )
+    active: bool
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[StaffRow]) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Staff", root.id or 0))
+
+    @strawberry.field
+    async def provider(
+        self, root: strawberry.Parent[StaffRow], info: GraphQLInfo
+    ) -> ServiceProvider:
+        return await info.context.loaders.provider.load(root.provider_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    def permissions(self, root: strawberry.Parent[StaffRow]) -> list[Permission]:
+        return [Permission.TASKS] if root.tasks_permission else []
+
+
+@strawberry.type
+class Client(Node):
+    is_type_of = row_type_check(ClientRow)
+    name: str
+    email: str | None
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[ClientRow]) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Client", root.id or 0))
+
+    @strawberry.field
+    async def provider(
+        self, root: strawberry.Parent[ClientRow], info: GraphQLInfo
+    ) -> ServiceProvider:
+        return await info.context.loaders.provider.load(root.provider_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def caseworker(
+        self, root: strawberry.Parent[ClientRow], info: GraphQLInfo
+    ) -> Staff | None:
+        if root.caseworker_id is None:
+            return None
+        return await info.context.loaders.staff.load(root.caseworker_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="True when the client can sign in to the client dashboard.")
+    def has_portal_access(self, root: strawberry.Parent[ClientRow]) -> bool:
+        return root.portal_password_hash is not None
+
+    @strawberry.field
+    async def tasks(
+        self,
+        root: strawberry.Parent[ClientRow],
+        info: GraphQLInfo,
+        include_completed: bool | None = False,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> TaskConnection:
+        task_filter = task_queries.TaskFilter(
+            client_id=root.id, include_completed=bool(include_completed)
+        )
+        page = await resolve_tasks.task_page(
+            info.context, task_filter, task_queries.TaskOrder.DUE_DATE_ASC, first, after
+        )
+        return TaskConnection.of(page.page, page.total_count)
+
+
+Viewer = Annotated[Staff | Client, strawberry.union("Viewer")]

@@ -1,0 +1,113 @@
+"""The Query root."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import people as resolve_people
+from resolvers import tasks as resolve_tasks
+from schema.enums import TaskOrder
+from schema.ids import from_global_id, key_of
+from schema.inputs import TaskFilter
+from schema.node import GraphQLInfo, Node
+from schema.pages import ClientConnection, TaskConnection
+from schema.people import Client, Viewer
+from schema.tasks import Task
+from services import task_queries
+from services.errors import BadRequest, NotFound
+from services.validation import InvalidDate
+from services.viewer import ClientViewer, StaffViewer
+
+
+def _domain_filter(given: TaskFilter | None) -> task_queries.TaskFilter:
+    if given is None:
+        return task_queries.TaskFilter()
+    for label, value in (("dueFrom", given.due_from), ("dueTo", given.due_to)):
+        if isinstance(value, InvalidDate):
+            raise BadRequest(f"filter.{label}: {value.text!r} is not a calendar date")
+    return task_queries.TaskFilter(
+        client_id=key_of(given.client_id, "Client") if given.client_id is not None else None,
+        responsible_id=(
+            key_of(given.responsible_id, "Staff") if given.responsible_id is not None else None
+        ),
+        unassigned=given.unassigned,
+        assigned_to_client=given.assigned_to_client,
+        due_from=given.due_from,
+        due_to=given.due_to,
+        overdue=given.overdue,
+        kind=given.kind,
+        include_completed=bool(given.include_completed),
+        search=given.search,
+    )
+
+
+async def resolve_node(info: GraphQLInfo, global_id: str) -> Node:
+    decoded = from_global_id(global_id)
+    if decoded is None:
+        raise NotFound()
+    type_name, key = decoded
+    ctx = info.context
+    if type_name == "Task":
+        return await resolve_tasks.task(ctx, key)  # type: ignore[return-value]
+    if type_name == "Staff":
+        return await resolve_people.staff(ctx, key)  # type: ignore[return-value]
+    if type_name == "Client":
+        return await resolve_people.client(ctx, key)  # type: ignore[return-value]
+    if type_name == "ServiceProvider":
+        return await resolve_people.provider(ctx, key)  # type: ignore[return-value]
+    if type_name == "ServiceProviderGroup":
+        return await resolve_people.group(ctx, key)  # type: ignore[return-value]
+    raise NotFound()
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def node(self, info: GraphQLInfo, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field(description="The signed-in staff member or client; null when not signed in.")
+    async def me(self, info: GraphQLInfo) -> Viewer | None:
+        viewer = info.context.viewer
+        if isinstance(viewer, StaffViewer):
+            return await info.context.loaders.staff.load(viewer.staff_id)  # type: ignore[return-value]
+        if isinstance(viewer, ClientViewer):
+            return await info.context.loaders.client.load(viewer.client_id)  # type: ignore[return-value]
+        return None
+
+    @strawberry.field(
+        description="The Tasks screen: tasks of the viewer's provider (staff with Tasks "
+        "permission, administrators)."
+    )
+    async def tasks(
+        self,
+        info: GraphQLInfo,
+        filter: TaskFilter | None = None,
+        order_by: TaskOrder | None = task_queries.TaskOrder.DUE_DATE_ASC,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> TaskConnection:
+        order = task_queries.TaskOrder(order_by or task_queries.TaskOrder.DUE_DATE_ASC)
+        page = await resolve_tasks.task_page(
+            info.context, _domain_filter(filter), order, first, after
+        )
+        return TaskConnection.of(page.page, page.total_count)
+
+    @strawberry.field
+    async def task(self, info: GraphQLInfo, id: strawberry.ID) -> Task | None:
+        return await resolve_tasks.task(info.context, key_of(id, "Task"))  # type: ignore[return-value]
+
+    @strawberry.field(description="Clients of the viewer's provider (staff only).")
+    async def clients(
+        self,
+        info: GraphQLInfo,
+        search: str | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> ClientConnection:
+        page, total = await resolve_people.clients(info.context, search, first, after)
+        return ClientConnection.of(page, total)
+
+    @strawberry.field
+    async def client(self, info: GraphQLInfo, id: strawberry.ID) -> Client | None:
+        return await resolve_people.client(info.context, key_of(id, "Client"))  # type: ignore[return-value]

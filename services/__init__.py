@@ -1,0 +1,1 @@
+"""The rules of casetasks: plain async functions over a session, with no GraphQL in them."""

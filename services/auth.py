@@ -1,0 +1,113 @@
+"""Signing in and out, and turning a bearer token back into a viewer."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AuthSession, ServiceProvider, Staff
+from services.clock import Clock
+from services.errors import InvalidInput, Problem, ProblemCode
+from services.passwords import verify_password
+from services.viewer import StaffViewer, Viewer
+
+WRONG_CREDENTIALS = "Email or password is incorrect"
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    secret_key: str
+    ttl: timedelta
+
+    def digest(self, token: str) -> str:
+        return hmac.new(self.secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    viewer: Viewer
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def login(
+    session: AsyncSession, email: str, password: str, policy: TokenPolicy, clock: Clock
+) -> SignedIn:
+    """The same answer, in the same time, for an unknown email and a wrong password."""
+    staff = await session.scalar(select(Staff).where(Staff.email == normalise_email(email)))
+    password_ok = verify_password(staff.password_hash if staff else None, password)
+    if staff is None or not password_ok or not staff.active:
+        raise InvalidInput([Problem(None, ProblemCode.INVALID, WRONG_CREDENTIALS)])
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    auth = AuthSession(
+        token_hash=policy.digest(token),
+        staff_id=staff.id,
+        created_at=now,
+        expires_at=now + policy.ttl,
+    )
+    session.add(auth)
+    await session.flush()
+    viewer = await viewer_for_token(session, token, policy, clock)
+    assert viewer is not None
+    return SignedIn(token=token, viewer=viewer)
+
+
+async def logout(session: AsyncSession, viewer: Viewer, clock: Clock) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == viewer.session_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=clock.now())
+    )
+
+
+async def viewer_for_token(
+    session: AsyncSession, token: str, policy: TokenPolicy, clock: Clock
+) -> Viewer | None:
+    """None for an unknown, expired or revoked token, or a deactivated staff member.
+
+    Read on every request, so that a deactivation or a removed permission takes effect at once.
+    """
+    row = (
+        await session.execute(
+            select(
+                AuthSession.id,
+                Staff,
+                ServiceProvider.timezone,
+                ServiceProvider.group_id,
+            )
+            .join(Staff, Staff.id == AuthSession.staff_id)  # type: ignore[arg-type]
+            .join(ServiceProvider, ServiceProvider.id == Staff.provider_id)  # type: ignore[arg-type]
+            .where(
+                AuthSession.token_hash == policy.digest(token),
+                AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+                AuthSession.expires_at > clock.now(),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    session_id, staff, timezone, group_id = row
+    if not staff.active:
+        return None
+    return StaffViewer(
+        staff_id=staff.id,
+        provider_id=staff.provider_id,
+        provider_timezone=timezone,
+        group_id=group_id,
+        name=staff.name,
+        is_administrator=staff.is_administrator,
+        is_group_administrator=staff.is_group_administrator,
+        tasks_permission=staff.tasks_permission,
+        group_tasks_permission=staff.group_tasks_permission,
+        session_id=session_id,
+    )

@@ -1,0 +1,83 @@
+"""Batch reads behind the DataLoaders: one statement per relation, whatever the page size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Client,
+    ServiceProvider,
+    ServiceProviderGroup,
+    Staff,
+    TaskEvent,
+    TaskResponsible,
+)
+
+
+async def staff_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Staff]:
+    rows = await session.scalars(select(Staff).where(Staff.id.in_(ids)))  # type: ignore[union-attr]
+    return {row.id: row for row in rows if row.id is not None}
+
+
+async def clients_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Client]:
+    rows = await session.scalars(select(Client).where(Client.id.in_(ids)))  # type: ignore[union-attr]
+    return {row.id: row for row in rows if row.id is not None}
+
+
+async def providers_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, ServiceProvider]:
+    query = select(ServiceProvider).where(ServiceProvider.id.in_(ids))  # type: ignore[union-attr]
+    return {row.id: row for row in await session.scalars(query) if row.id is not None}
+
+
+async def groups_by_id(
+    session: AsyncSession, ids: Sequence[int]
+) -> dict[int, ServiceProviderGroup]:
+    query = select(ServiceProviderGroup).where(ServiceProviderGroup.id.in_(ids))  # type: ignore[union-attr]
+    return {row.id: row for row in await session.scalars(query) if row.id is not None}
+
+
+async def responsible_by_task(
+    session: AsyncSession, task_ids: Sequence[int]
+) -> dict[int, list[Staff]]:
+    rows = await session.execute(
+        select(TaskResponsible.task_id, Staff)
+        .join(Staff, Staff.id == TaskResponsible.staff_id)  # type: ignore[arg-type]
+        .where(TaskResponsible.task_id.in_(task_ids))  # type: ignore[attr-defined]
+        .order_by(TaskResponsible.task_id, TaskResponsible.position)  # type: ignore[arg-type]
+    )
+    found: dict[int, list[Staff]] = defaultdict(list)
+    for task_id, staff in rows:
+        found[task_id].append(staff)
+    return found
+
+
+async def events_by_task(
+    session: AsyncSession, task_ids: Sequence[int]
+) -> dict[int, list[TaskEvent]]:
+    rows = await session.scalars(
+        select(TaskEvent)
+        .where(TaskEvent.task_id.in_(task_ids))  # type: ignore[attr-defined]
+        .order_by(TaskEvent.task_id, TaskEvent.version, TaskEvent.id)  # type: ignore[arg-type]
+    )
+    found: dict[int, list[TaskEvent]] = defaultdict(list)
+    for event in rows:
+        found[event.task_id].append(event)
+    return found
+
+
+async def staff_of_providers(
+    session: AsyncSession, provider_ids: Sequence[int]
+) -> dict[int, list[Staff]]:
+    rows = await session.scalars(
+        select(Staff)
+        .where(Staff.provider_id.in_(provider_ids))  # type: ignore[attr-defined]
+        .order_by(Staff.name, Staff.id)
+    )
+    found: dict[int, list[Staff]] = defaultdict(list)
+    for staff in rows:
+        found[staff.provider_id].append(staff)
+    return found

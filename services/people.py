@@ -1,0 +1,304 @@
+"""Providers, their groups, staff and clients."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Client, ServiceProvider, ServiceProviderGroup, Staff
+from services import permissions
+from services.auth import normalise_email
+from services.clock import Clock
+from services.errors import NotFound, Problems
+from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
+from services.passwords import hash_password, password_problem
+from services.validation import NAME_MAX, blank, clean, contains_pattern, email_problem
+from services.viewer import StaffViewer, Viewer
+
+TASKS = "TASKS"
+
+
+def timezone_problem(timezone: str | None) -> str | None:
+    if blank(timezone):
+        return "Timezone must be entered"
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"Timezone {timezone!r} is not an IANA timezone name (e.g. Australia/Sydney)"
+    return None
+
+
+async def _email_taken(session: AsyncSession, email: str) -> bool:
+    return bool(await session.scalar(select(exists().where(Staff.email == email))))
+
+
+def _check_name(problems: Problems, name: str | None, label: str = "Name") -> None:
+    if blank(name):
+        problems.required("name", f"{label} must be entered")
+    elif len(name or "") > NAME_MAX:
+        problems.invalid("name", f"{label} must be at most {NAME_MAX} characters")
+
+
+@dataclass(frozen=True)
+class NewProvider:
+    provider: ServiceProvider
+    group: ServiceProviderGroup | None
+    administrator: Staff
+
+
+async def create_provider(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    name: str,
+    timezone: str,
+    group_name: str | None,
+    admin_name: str,
+    admin_email: str,
+    admin_password: str,
+    group_admin: bool,
+) -> NewProvider:
+    """The operator's way in (the CLI): a provider, its group when new, and its first admin."""
+    problems = Problems()
+    _check_name(problems, name, "Provider name")
+    if problem := timezone_problem(timezone):
+        problems.invalid("timezone", problem)
+    if blank(admin_name):
+        problems.required("adminName", "Administrator name must be entered")
+    if problem := email_problem(admin_email):
+        problems.invalid("adminEmail", problem)
+    elif await _email_taken(session, normalise_email(admin_email)):
+        problems.invalid("adminEmail", "Email is already in use")
+    if problem := password_problem(admin_password):
+        problems.invalid("adminPassword", problem)
+    problems.raise_any()
+
+    group = None
+    if clean(group_name):
+        group = await session.scalar(
+            select(ServiceProviderGroup).where(ServiceProviderGroup.name == clean(group_name))
+        )
+        if group is None:
+            group = ServiceProviderGroup(name=str(clean(group_name)))
+            session.add(group)
+            await session.flush()
+    provider = ServiceProvider(
+        name=name.strip(), timezone=timezone.strip(), group_id=group.id if group else None
+    )
+    session.add(provider)
+    await session.flush()
+    assert provider.id is not None
+    admin = Staff(
+        provider_id=provider.id,
+        name=admin_name.strip(),
+        email=normalise_email(admin_email),
+        password_hash=hash_password(admin_password),
+        is_administrator=True,
+        is_group_administrator=group_admin and group is not None,
+        tasks_permission=True,
+        created_at=clock.now(),
+    )
+    session.add(admin)
+    await session.flush()
+    return NewProvider(provider=provider, group=group, administrator=admin)
+
+
+async def create_staff(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    *,
+    name: str | None,
+    email: str | None,
+    password: str | None,
+    is_administrator: bool,
+    permissions_granted: Sequence[str],
+) -> Staff:
+    admin = permissions.require_administrator(viewer)
+    problems = Problems()
+    _check_name(problems, name)
+    if problem := email_problem(email):
+        (problems.required if blank(email) else problems.invalid)("email", problem)
+    elif await _email_taken(session, normalise_email(str(email))):
+        problems.invalid("email", "Email is already in use")
+    if problem := password_problem(password):
+        (problems.required if not password else problems.invalid)("password", problem)
+    problems.raise_any()
+    staff = Staff(
+        provider_id=admin.provider_id,
+        name=str(name).strip(),
+        email=normalise_email(str(email)),
+        password_hash=hash_password(str(password)),
+        is_administrator=is_administrator,
+        tasks_permission=TASKS in permissions_granted,
+        created_at=clock.now(),
+    )
+    session.add(staff)
+    await session.flush()
+    return staff
+
+
+async def update_staff(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    staff_id: int,
+    *,
+    name: str | None = None,
+    is_administrator: bool | None = None,
+    permissions_granted: Sequence[str] | None = None,
+    active: bool | None = None,
+    name_given: bool = False,
+) -> Staff:
+    """Takes effect from the member's very next request: the token check reads these flags."""
+    admin = permissions.require_administrator(viewer)
+    staff = await session.get(Staff, staff_id, with_for_update=True)
+    if staff is None:
+        raise NotFound()
+    permissions.require_same_provider(admin, staff.provider_id)
+    problems = Problems()
+    if name_given:
+        _check_name(problems, name)
+    if staff.id == admin.staff_id:
+        if is_administrator is False:
+            problems.invalid("isAdministrator", "You cannot remove your own administrator rights")
+        if active is False:
+            problems.invalid("active", "You cannot deactivate yourself")
+    problems.raise_any()
+    if name_given and name is not None:
+        staff.name = name.strip()
+    if is_administrator is not None:
+        staff.is_administrator = is_administrator
+    if permissions_granted is not None:
+        staff.tasks_permission = TASKS in permissions_granted
+    if active is not None:
+        staff.active = active
+    await session.flush()
+    return staff
+
+
+async def get_staff(session: AsyncSession, viewer: Viewer | None, staff_id: int) -> Staff:
+    staff_viewer = permissions.require_staff(viewer)
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound()
+    permissions.require_same_provider(staff_viewer, staff.provider_id)
+    return staff
+
+
+async def list_staff(
+    session: AsyncSession, viewer: StaffViewer, provider_id: int, include_inactive: bool
+) -> list[Staff]:
+    permissions.require_same_provider(viewer, provider_id)
+    query = select(Staff).where(Staff.provider_id == provider_id)
+    if not include_inactive:
+        query = query.where(Staff.active.is_(True))  # type: ignore[attr-defined]
+    return list((await session.scalars(query.order_by(Staff.name, Staff.id))).all())
+
+
+async def get_provider(
+    session: AsyncSession, viewer: Viewer | None, provider_id: int
+) -> ServiceProvider:
+    viewer = permissions.require_signed_in(viewer)
+    if provider_id != viewer.provider_id:
+        raise NotFound()
+    provider = await session.get(ServiceProvider, provider_id)
+    if provider is None:
+        raise NotFound()
+    return provider
+
+
+async def get_group(
+    session: AsyncSession, viewer: Viewer | None, group_id: int
+) -> ServiceProviderGroup:
+    staff = permissions.require_staff(viewer)
+    if group_id != staff.group_id:
+        raise NotFound()
+    group = await session.get(ServiceProviderGroup, group_id)
+    if group is None:
+        raise NotFound()
+    return group
+
+
+async def group_providers(session: AsyncSession, group_id: int) -> list[ServiceProvider]:
+    query = select(ServiceProvider).where(ServiceProvider.group_id == group_id)
+    return list((await session.scalars(query.order_by(ServiceProvider.name))).all())
+
+
+async def create_client(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    *,
+    name: str | None,
+    email: str | None,
+    caseworker_id: int | None,
+    caseworker_given: bool,
+) -> Client:
+    staff = permissions.require_staff(viewer)
+    problems = Problems()
+    _check_name(problems, name)
+    if not blank(email) and (problem := email_problem(email)):
+        problems.invalid("email", problem)
+    if caseworker_given:
+        caseworker = await session.get(Staff, caseworker_id) if caseworker_id else None
+        if caseworker is None or caseworker.provider_id != staff.provider_id:
+            problems.invalid("caseworkerId", "Caseworker must be staff of your provider")
+        elif not caseworker.active:
+            problems.invalid("caseworkerId", "Caseworker must be active staff")
+    problems.raise_any()
+    client = Client(
+        provider_id=staff.provider_id,
+        name=str(name).strip(),
+        email=normalise_email(email) if not blank(email) and email else None,
+        caseworker_id=caseworker_id if caseworker_given else None,
+        created_at=clock.now(),
+    )
+    session.add(client)
+    await session.flush()
+    return client
+
+
+async def get_client(session: AsyncSession, viewer: Viewer | None, client_id: int) -> Client:
+    staff = permissions.require_staff(viewer)
+    client = await session.get(Client, client_id)
+    if client is None:
+        raise NotFound()
+    permissions.require_same_provider(staff, client.provider_id)
+    return client
+
+
+async def list_clients(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    search: str | None,
+    first: int | None,
+    after: str | None,
+) -> tuple[Page[Client], int]:
+    """Clients of the viewer's provider by name, with the total matching the search."""
+    staff = permissions.require_staff(viewer)
+    limit = check_page_size(first)
+    conditions: list[Any] = [Client.provider_id == staff.provider_id]
+    if text := clean(search):
+        pattern = contains_pattern(text)
+        conditions.append(
+            or_(
+                func.lower(Client.name).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Client.email, "")).like(pattern, escape="\\"),
+            )
+        )
+    query = select(Client).where(*conditions).order_by(Client.name, Client.id)
+    if after is not None:
+        name, last_id = decode_cursor(after, "CLIENT_NAME", 2)
+        query = query.where(tuple_(Client.name, Client.id) > tuple_(name, last_id))
+    rows = list((await session.scalars(query.limit(limit + 1))).all())
+    total = int(
+        await session.scalar(select(func.count()).select_from(Client).where(*conditions)) or 0
+    )
+    page_rows = rows[:limit]
+    cursors = [encode_cursor("CLIENT_NAME", [c.name, c.id]) for c in page_rows]
+    return Page(rows=page_rows, cursors=cursors, has_next_page=len(rows) > limit), total

@@ -1,0 +1,160 @@
+"""Reading tasks: the Tasks screen's filtered, keyset-paginated list, and single lookups."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Task, TaskKind, TaskResponsible, TaskStatus
+from services import permissions
+from services.clock import Clock, today_in
+from services.errors import BadRequest, NotFound
+from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
+from services.validation import clean, contains_pattern
+from services.viewer import Viewer
+
+
+class TaskOrder(enum.StrEnum):
+    DUE_DATE_ASC = "DUE_DATE_ASC"
+    DUE_DATE_DESC = "DUE_DATE_DESC"
+    CREATED_AT_DESC = "CREATED_AT_DESC"
+
+
+@dataclass
+class TaskFilter:
+    client_id: int | None = None
+    responsible_id: int | None = None
+    unassigned: bool | None = None
+    assigned_to_client: bool | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    overdue: bool | None = None
+    kind: TaskKind | None = None
+    include_completed: bool = False
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    page: Page[Task]
+    total_count: int
+    today: date
+
+
+def _sort_key(order: TaskOrder, task: Task) -> list[Any]:
+    if order == TaskOrder.CREATED_AT_DESC:
+        return [task.created_at.isoformat(), task.id]
+    return [task.due_date.isoformat(), task.id]
+
+
+def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
+    conditions: list[Any] = []
+    if not f.include_completed:
+        conditions.append(Task.status == TaskStatus.OPEN)
+    if f.client_id is not None:
+        conditions.append(Task.client_id == f.client_id)
+    if f.responsible_id is not None:
+        conditions.append(
+            exists().where(
+                TaskResponsible.task_id == Task.id, TaskResponsible.staff_id == f.responsible_id
+            )
+        )
+    if f.unassigned is not None:
+        nobody = and_(
+            ~exists().where(TaskResponsible.task_id == Task.id),
+            Task.assigned_to_client.is_(False),  # type: ignore[attr-defined]
+        )
+        conditions.append(nobody if f.unassigned else ~nobody)
+    if f.assigned_to_client is not None:
+        conditions.append(Task.assigned_to_client.is_(f.assigned_to_client))  # type: ignore[attr-defined]
+    if f.due_from is not None:
+        conditions.append(Task.due_date >= f.due_from)
+    if f.due_to is not None:
+        conditions.append(Task.due_date <= f.due_to)
+    if f.overdue is not None:
+        late = and_(Task.status == TaskStatus.OPEN, Task.due_date < today)
+        conditions.append(late if f.overdue else ~late)
+    if f.kind is not None:
+        conditions.append(Task.kind == f.kind)
+    if text := clean(f.search):
+        pattern = contains_pattern(text)
+        conditions.append(
+            or_(
+                func.lower(Task.name).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Task.details, "")).like(pattern, escape="\\"),
+            )
+        )
+    return query.where(*conditions)
+
+
+def _ordered_after(query: Select[Any], order: TaskOrder, after: str | None) -> Select[Any]:
+    if order == TaskOrder.CREATED_AT_DESC:
+        columns: tuple[Any, Any] = (Task.created_at, Task.id)
+        query = query.order_by(Task.created_at.desc(), Task.id.desc())  # type: ignore[attr-defined, union-attr]
+    else:
+        columns = (Task.due_date, Task.id)
+        if order == TaskOrder.DUE_DATE_ASC:
+            query = query.order_by(Task.due_date.asc(), Task.id.asc())  # type: ignore[attr-defined, union-attr]
+        else:
+            query = query.order_by(Task.due_date.desc(), Task.id.desc())  # type: ignore[attr-defined, union-attr]
+    if after is None:
+        return query
+    first_value, last_id = decode_cursor(after, order.value, 2)
+    try:
+        key: Any = (
+            _parse_instant(first_value)
+            if order == TaskOrder.CREATED_AT_DESC
+            else date.fromisoformat(first_value)
+        )
+    except (TypeError, ValueError):
+        raise BadRequest("after is not a cursor returned by this list") from None
+    if order == TaskOrder.DUE_DATE_ASC:
+        return query.where(tuple_(*columns) > tuple_(key, last_id))
+    return query.where(tuple_(*columns) < tuple_(key, last_id))
+
+
+def _parse_instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def list_provider_tasks(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    first: int | None,
+    after: str | None,
+) -> TaskPage:
+    """The Tasks screen of the viewer's provider."""
+    staff = permissions.require_tasks(viewer)
+    limit = check_page_size(first)
+    today = today_in(clock, staff.provider_timezone)
+    base = _filtered(select(Task).where(Task.provider_id == staff.provider_id), task_filter, today)
+    rows = list((await session.scalars(_ordered_after(base, order, after).limit(limit + 1))).all())
+    count_query = _filtered(
+        select(func.count()).select_from(Task).where(Task.provider_id == staff.provider_id),
+        task_filter,
+        today,
+    )
+    total = int(await session.scalar(count_query) or 0)
+    page_rows = rows[:limit]
+    cursors = [encode_cursor(order.value, _sort_key(order, t)) for t in page_rows]
+    return TaskPage(
+        page=Page(rows=page_rows, cursors=cursors, has_next_page=len(rows) > limit),
+        total_count=total,
+        today=today,
+    )
+
+
+async def get_task(session: AsyncSession, viewer: Viewer | None, task_id: int) -> Task:
+    staff = permissions.require_tasks(viewer)
+    task = await session.get(Task, task_id)
+    if task is None or not permissions.can_see_task(staff, task.provider_id):
+        raise NotFound()
+    return task

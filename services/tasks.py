@@ -1,0 +1,441 @@
+"""What can happen to a task: add, edit, postpone, reassign, complete, reopen, delete.
+
+Every change takes the task's row lock, bumps its version and writes one history event in the
+same transaction, so history and version never disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Client, Staff, Task, TaskEvent, TaskEventKind, TaskResponsible, TaskStatus
+from services import permissions
+from services.clock import Clock, today_in
+from services.errors import NotFound, Problems
+from services.validation import DETAILS_MAX, TASK_NAME_MAX, DateInput, InvalidDate, blank, clean
+from services.viewer import StaffViewer, Viewer
+
+
+class Keep(enum.Enum):
+    """A field left out of an edit: keep what is stored."""
+
+    KEEP = "KEEP"
+
+
+KEEP: Final = Keep.KEEP
+
+
+class PostponeBy(enum.StrEnum):
+    ONE_WEEK = "ONE_WEEK"
+    TWO_WEEKS = "TWO_WEEKS"
+    THREE_WEEKS = "THREE_WEEKS"
+    FOUR_WEEKS = "FOUR_WEEKS"
+    CUSTOM = "CUSTOM"
+
+
+POSTPONE_DAYS: Final = {
+    PostponeBy.ONE_WEEK: 7,
+    PostponeBy.TWO_WEEKS: 14,
+    PostponeBy.THREE_WEEKS: 21,
+    PostponeBy.FOUR_WEEKS: 28,
+}
+
+
+@dataclass
+class NewTask:
+    name: str | None
+    due_date: DateInput | None
+    responsible_ids: list[int] | None
+    client_id: int | None = None
+    details: str | None = None
+
+
+@dataclass
+class TaskEdit:
+    name: str | Keep | None = KEEP
+    details: str | Keep | None = KEEP
+    due_date: DateInput | Keep | None = KEEP
+    client_id: int | Keep | None = KEEP
+
+
+@dataclass
+class _Changes:
+    summaries: list[str] = field(default_factory=list)
+
+    def add(self, summary: str) -> None:
+        self.summaries.append(summary)
+
+    def __bool__(self) -> bool:
+        return bool(self.summaries)
+
+    def text(self) -> str:
+        return "; ".join(self.summaries)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _check_name(problems: Problems, name: str | None) -> None:
+    if blank(name):
+        problems.required("name", "Task Name must be entered")
+    elif len(str(name).strip()) > TASK_NAME_MAX:
+        problems.invalid("name", f"Task Name must be at most {TASK_NAME_MAX} characters")
+
+
+def _check_due_date(problems: Problems, due: DateInput | None, label: str = "dueDate") -> None:
+    if due is None:
+        problems.required(label, "Due Date must be entered")
+    elif isinstance(due, InvalidDate):
+        problems.invalid(label, f"Due Date {due.text!r} is not a calendar date (YYYY-MM-DD)")
+
+
+def _check_details(problems: Problems, details: str | None) -> None:
+    if details is not None and len(details) > DETAILS_MAX:
+        problems.invalid("details", f"Details must be at most {DETAILS_MAX} characters")
+
+
+async def _responsible_staff(
+    session: AsyncSession, problems: Problems, provider_id: int, staff_ids: Sequence[int]
+) -> list[Staff]:
+    """The named staff, in the order given, when every one is active staff of the provider."""
+    wanted = list(dict.fromkeys(staff_ids))
+    if not wanted:
+        return []
+    found = {
+        s.id: s
+        for s in await session.scalars(
+            select(Staff).where(
+                Staff.id.in_(wanted),  # type: ignore[union-attr]
+                Staff.provider_id == provider_id,
+                Staff.active.is_(True),  # type: ignore[attr-defined]
+            )
+        )
+    }
+    if len(found) != len(wanted):
+        problems.invalid(
+            "responsibleIds", "Who's Responsible must name active staff of the task's provider"
+        )
+        return []
+    return [found[i] for i in wanted]
+
+
+async def _client_of(
+    session: AsyncSession, problems: Problems, provider_id: int, client_id: int
+) -> Client | None:
+    client = await session.get(Client, client_id)
+    if client is None or client.provider_id != provider_id:
+        problems.invalid("clientId", "Client not found among your provider's clients")
+        return None
+    return client
+
+
+async def _check_version(
+    session: AsyncSession, problems: Problems, task: Task, expected: int | None
+) -> None:
+    if expected is None or expected == task.version:
+        return
+    rows = await session.execute(
+        select(TaskEvent, Staff.name)
+        .outerjoin(Staff, Staff.id == TaskEvent.by_staff_id)  # type: ignore[arg-type]
+        .where(TaskEvent.task_id == task.id, TaskEvent.version > expected)
+        .order_by(TaskEvent.version)  # type: ignore[arg-type]
+    )
+    changes = [f"{event.summary} (by {who or 'someone'})" for event, who in rows]
+    what = "; ".join(changes) if changes else "it was changed"
+    problems.conflict(
+        "expectedVersion",
+        f"This task was changed after you opened it (your version {expected}, now "
+        f"{task.version}): {what}. Reload it and try again.",
+    )
+
+
+# ---------------------------------------------------------------- shared steps
+
+
+async def load_for_change(session: AsyncSession, viewer: Viewer | None, task_id: int) -> Task:
+    """The task under its row lock, when the viewer may change it; NOT_FOUND otherwise."""
+    staff = permissions.require_tasks(viewer)
+    task = await session.get(Task, task_id, with_for_update=True)
+    if task is None or not permissions.can_see_task(staff, task.provider_id):
+        raise NotFound()
+    return task
+
+
+def _record(
+    session: AsyncSession,
+    task: Task,
+    kind: TaskEventKind,
+    viewer: StaffViewer,
+    at: datetime,
+    summary: str,
+) -> None:
+    task.version += 1
+    session.add(
+        TaskEvent(
+            task_id=task.id,
+            kind=kind,
+            at=at,
+            by_staff_id=viewer.staff_id,
+            summary=summary,
+            version=task.version,
+        )
+    )
+
+
+async def responsible_names(session: AsyncSession, task_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(Staff.name)
+        .join(TaskResponsible, TaskResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
+        .where(TaskResponsible.task_id == task_id)
+        .order_by(TaskResponsible.position)  # type: ignore[arg-type]
+    )
+    return list(rows)
+
+
+def _people(names: Sequence[str]) -> str:
+    return ", ".join(names) if names else "Unassigned"
+
+
+async def _client_name(session: AsyncSession, client_id: int | None) -> str:
+    if client_id is None:
+        return "none"
+    client = await session.get(Client, client_id)
+    return client.name if client else "none"
+
+
+def _short(text: str | None, limit: int = 60) -> str:
+    if not text:
+        return "(empty)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- commands
+
+
+async def create_task(
+    session: AsyncSession, viewer: Viewer | None, clock: Clock, new: NewTask
+) -> Task:
+    staff = permissions.require_tasks(viewer)
+    problems = Problems()
+    _check_name(problems, new.name)
+    _check_due_date(problems, new.due_date)
+    _check_details(problems, new.details)
+    responsible: list[Staff] = []
+    if not new.responsible_ids:
+        problems.required("responsibleIds", "Who's Responsible must be entered")
+    else:
+        responsible = await _responsible_staff(
+            session, problems, staff.provider_id, new.responsible_ids
+        )
+    if new.client_id is not None:
+        await _client_of(session, problems, staff.provider_id, new.client_id)
+    problems.raise_any()
+    assert isinstance(new.due_date, date)
+
+    now = clock.now()
+    task = Task(
+        provider_id=staff.provider_id,
+        origin_provider_id=staff.provider_id,
+        name=str(new.name).strip(),
+        details=clean(new.details),
+        due_date=new.due_date,
+        client_id=new.client_id,
+        created_by_id=staff.staff_id,
+        created_at=now,
+        version=0,
+    )
+    session.add(task)
+    await session.flush()
+    for position, member in enumerate(responsible):
+        session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
+    summary = f"Created, due {new.due_date.isoformat()}, responsible: " + _people(
+        [m.name for m in responsible]
+    )
+    _record(session, task, TaskEventKind.CREATED, staff, now, summary)
+    await session.flush()
+    return task
+
+
+async def update_task(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    task_id: int,
+    edit: TaskEdit,
+    expected_version: int | None,
+) -> Task:
+    task = await load_for_change(session, viewer, task_id)
+    staff = permissions.require_tasks(viewer)
+    problems = Problems()
+    if edit.name is not KEEP:
+        _check_name(problems, edit.name)
+    if edit.due_date is not KEEP:
+        _check_due_date(problems, edit.due_date)
+    if edit.details is not KEEP:
+        _check_details(problems, edit.details)
+    if edit.client_id is not KEEP and edit.client_id is not None:
+        await _client_of(session, problems, task.provider_id, edit.client_id)
+    await _check_version(session, problems, task, expected_version)
+    problems.raise_any()
+
+    changes = _Changes()
+    if edit.name is not KEEP and str(edit.name).strip() != task.name:
+        changes.add(f"Name {task.name!r} -> {str(edit.name).strip()!r}")
+        task.name = str(edit.name).strip()
+    if edit.details is not KEEP and clean(edit.details) != task.details:
+        changes.add(f"Details {_short(task.details)!r} -> {_short(clean(edit.details))!r}")
+        task.details = clean(edit.details)
+    if edit.due_date is not KEEP and edit.due_date != task.due_date:
+        assert isinstance(edit.due_date, date)
+        changes.add(f"Due date {task.due_date.isoformat()} -> {edit.due_date.isoformat()}")
+        task.due_date = edit.due_date
+    if edit.client_id is not KEEP and edit.client_id != task.client_id:
+        before = await _client_name(session, task.client_id)
+        after = await _client_name(session, edit.client_id)
+        changes.add(f"Client: {before} -> {after}")
+        task.client_id = edit.client_id
+    if changes:
+        _record(session, task, TaskEventKind.EDITED, staff, clock.now(), changes.text())
+        await session.flush()
+    return task
+
+
+async def postpone_task(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    task_id: int,
+    by: PostponeBy,
+    custom_date: DateInput | None,
+    expected_version: int | None,
+) -> Task:
+    task = await load_for_change(session, viewer, task_id)
+    staff = permissions.require_tasks(viewer)
+    problems = Problems()
+    if task.status == TaskStatus.COMPLETED:
+        problems.invalid(None, "A completed task cannot be postponed; reopen it first")
+    new_due: date | None = None
+    if by == PostponeBy.CUSTOM:
+        if custom_date is None:
+            problems.required("customDate", "Choose the date to postpone the task to")
+        elif isinstance(custom_date, InvalidDate):
+            problems.invalid("customDate", f"{custom_date.text!r} is not a calendar date")
+        elif custom_date < today_in(clock, staff.provider_timezone):
+            problems.invalid("customDate", "The new due date cannot be in the past")
+        elif custom_date <= task.due_date:
+            problems.invalid(
+                "customDate",
+                f"The new due date must be after the current one ({task.due_date.isoformat()})",
+            )
+        else:
+            new_due = custom_date
+    elif custom_date is not None:
+        problems.invalid("customDate", "A custom date goes with the CUSTOM option only")
+    else:
+        new_due = task.due_date + timedelta(days=POSTPONE_DAYS[by])
+    await _check_version(session, problems, task, expected_version)
+    problems.raise_any()
+    assert new_due is not None
+
+    summary = f"Due date {task.due_date.isoformat()} -> {new_due.isoformat()}"
+    task.due_date = new_due
+    _record(session, task, TaskEventKind.POSTPONED, staff, clock.now(), summary)
+    await session.flush()
+    return task
+
+
+async def reassign_task(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    task_id: int,
+    responsible_ids: Sequence[int],
+    expected_version: int | None,
+) -> Task:
+    task = await load_for_change(session, viewer, task_id)
+    staff = permissions.require_tasks(viewer)
+    problems = Problems()
+    responsible = await _responsible_staff(session, problems, task.provider_id, responsible_ids)
+    await _check_version(session, problems, task, expected_version)
+    problems.raise_any()
+
+    before = await responsible_names(session, task.id)  # type: ignore[arg-type]
+    after = [m.name for m in responsible]
+    current_ids = list(
+        await session.scalars(
+            select(TaskResponsible.staff_id)
+            .where(TaskResponsible.task_id == task.id)
+            .order_by(TaskResponsible.position)  # type: ignore[arg-type]
+        )
+    )
+    if current_ids == [m.id for m in responsible]:
+        return task
+    await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
+    for position, member in enumerate(responsible):
+        session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
+    summary = f"Responsible: {_people(before)} -> {_people(after)}"
+    _record(session, task, TaskEventKind.REASSIGNED, staff, clock.now(), summary)
+    await session.flush()
+    return task
+
+
+async def complete_task(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    task_id: int,
+    expected_version: int | None,
+) -> Task:
+    task = await load_for_change(session, viewer, task_id)
+    staff = permissions.require_tasks(viewer)
+    problems = Problems()
+    if task.status == TaskStatus.COMPLETED:
+        problems.invalid(None, "This task is already completed")
+    await _check_version(session, problems, task, expected_version)
+    problems.raise_any()
+
+    now = clock.now()
+    task.status = TaskStatus.COMPLETED
+    task.completed_at = now
+    task.completed_by_staff_id = staff.staff_id
+    task.completed_by_client_id = None
+    _record(session, task, TaskEventKind.COMPLETED, staff, now, f"Completed by {staff.name}")
+    await session.flush()
+    return task
+
+
+async def reopen_task(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    task_id: int,
+    expected_version: int | None,
+) -> Task:
+    task = await load_for_change(session, viewer, task_id)
+    staff = permissions.require_tasks(viewer)
+    problems = Problems()
+    if task.status != TaskStatus.COMPLETED:
+        problems.invalid(None, "Only a completed task can be reopened")
+    await _check_version(session, problems, task, expected_version)
+    problems.raise_any()
+
+    task.status = TaskStatus.OPEN
+    task.completed_at = None
+    task.completed_by_staff_id = None
+    task.completed_by_client_id = None
+    _record(session, task, TaskEventKind.REOPENED, staff, clock.now(), f"Reopened by {staff.name}")
+    await session.flush()
+    return task
+
+
+async def delete_task(session: AsyncSession, viewer: Viewer | None, task_id: int) -> list[int]:
+    task = await load_for_change(session, viewer, task_id)
+    await session.execute(delete(Task).where(Task.id == task.id))  # type: ignore[arg-type]
+    return [task_id]
