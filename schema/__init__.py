@@ -38,8 +38,9 @@ def build_schema() -> strawberry.Schema:
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             ErrorCodes,
-            ParserCache(maxsize=512),  # type: ignore[list-item]
-            ValidationCache(maxsize=512),  # type: ignore[list-item]
+            # Factories: a fresh extension per request, sharing module-level LRU caches.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
         ],
     )
 

@@ -1,0 +1,116 @@
+"""Fixtures: each test runs against SQLite and PostgreSQL, on a database of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from casetasks.app import create_app
+from casetasks.settings import Settings
+from services.clock import FixedClock
+from tests.databases import PostgresTemplates, SqliteTemplates
+from tests.factories import World
+from tests.graphql_client import Api
+from tests.services import POSTGRES_URL, need
+
+# 10:00 in Sydney on Monday 1 March 2027.
+START = datetime(2027, 2, 28, 23, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+async def postgres_templates() -> AsyncIterator[PostgresTemplates]:
+    templates = PostgresTemplates()
+    yield templates
+    await templates.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(
+    request: pytest.FixtureRequest,
+    sqlite_templates: SqliteTemplates,
+    postgres_templates: PostgresTemplates,
+) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        async with sqlite_templates.database() as url:
+            yield url
+    else:
+        need("PostgreSQL", POSTGRES_URL, 5432)
+        async with postgres_templates.database() as url:
+            yield url
+
+
+class StatementCounter:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.statements: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+            self.statements.append(statement)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@dataclass
+class Env:
+    app: Starlette
+    api: Api
+    world: World
+    clock: FixedClock
+    engine: AsyncEngine
+    database_url: str
+    sql: StatementCounter
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        casetasks_env="test",
+    )
+
+
+@pytest.fixture
+async def env(settings: Settings, clock: FixedClock) -> AsyncIterator[Env]:
+    app = create_app(settings, clock=clock)
+    engine: AsyncEngine = app.state.engine
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://casetasks.test") as http:
+        api = Api(http)
+        world = World(api, app.state.services.session_factory, clock)
+        yield Env(app, api, world, clock, engine, settings.database_url, StatementCounter(engine))
+    await engine.dispose()
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"
