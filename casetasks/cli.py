@@ -75,8 +75,10 @@ async def _create_provider(settings: Settings, args: argparse.Namespace) -> dict
             "timezone": created.provider.timezone,
         },
         "group": (
-            {"id": to_global_id("ServiceProviderGroup", created.group.id or 0),
-             "name": created.group.name}
+            {
+                "id": to_global_id("ServiceProviderGroup", created.group.id or 0),
+                "name": created.group.name,
+            }
             if created.group
             else None
         ),
@@ -131,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as error:  # noqa: BLE001 - one line for the operator, no traceback
+    except Exception as error:
         print(f"casetasks: {type(error).__name__}: {_first_line(error)}", file=sys.stderr)
         return 1
     return 0

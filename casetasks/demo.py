@@ -22,7 +22,10 @@ PROVIDERS = [
     {
         "name": "Northside Employment Services",
         "admin": ("Ana Silva", "ana@northside.example"),
-        "staff": [("Ben Okafor", "ben@northside.example"), ("Chloe Nguyen", "chloe@northside.example")],
+        "staff": [
+            ("Ben Okafor", "ben@northside.example"),
+            ("Chloe Nguyen", "chloe@northside.example"),
+        ],
         "clients": ["Daniel Harris", "Fatima Rahman", "George Papadopoulos", "Hannah Lee"],
     },
     {
@@ -136,7 +139,9 @@ async def load(settings: Settings) -> str:
         async with factory() as session:
             providers = await session.scalar(select(func.count()).select_from(ServiceProvider))
             demo_there = await session.scalar(
-                select(func.count()).select_from(Staff).where(
+                select(func.count())
+                .select_from(Staff)
+                .where(
                     Staff.email == PROVIDERS[0]["admin"][1]  # type: ignore[index]
                 )
             )

@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 
 from casetasks.db import SessionFactory
+from resolvers.loaders import Loaders
 from services.auth import TokenPolicy
 from services.clock import Clock, today_in
 from services.viewer import Viewer
-from resolvers.loaders import Loaders
 
 
 @dataclass

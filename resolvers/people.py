@@ -56,7 +56,7 @@ async def update_staff(
     permissions_granted: Sequence[str] | None,
     active: bool | None,
 ) -> Staff:
-    ctx.loaders.staff.clear(staff_id)
+    ctx.loaders.staff.forget(staff_id)
     async with unit_of_work(ctx.session_factory) as session:
         return await people.update_staff(
             session,
@@ -117,9 +117,7 @@ async def group(ctx: Context, group_id: int) -> ServiceProviderGroup:
         return await people.get_group(session, ctx.viewer, group_id)
 
 
-async def provider_staff(
-    ctx: Context, provider_id: int, include_inactive: bool
-) -> list[Staff]:
+async def provider_staff(ctx: Context, provider_id: int, include_inactive: bool) -> list[Staff]:
     viewer = people.permissions.require_staff(ctx.viewer)
     async with ctx.session_factory() as session:
         return await people.list_staff(session, viewer, provider_id, include_inactive)

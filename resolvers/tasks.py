@@ -32,8 +32,8 @@ async def task(ctx: Context, task_id: int) -> Task:
 
 def _forget(ctx: Context, task_id: int) -> None:
     """A later field or mutation of this request must see the change, not a cached batch."""
-    ctx.loaders.responsible.clear(task_id)
-    ctx.loaders.history.clear(task_id)
+    ctx.loaders.responsible.forget(task_id)
+    ctx.loaders.history.forget(task_id)
 
 
 async def create_task(ctx: Context, new: NewTask) -> Task:

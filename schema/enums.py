@@ -29,11 +29,14 @@ class UserErrorCode(enum.Enum):
     CONFLICT = "CONFLICT"
 
 
-TaskStatus = strawberry.enum(_TaskStatus, name="TaskStatus")
-TaskKind = strawberry.enum(
-    _TaskKind,
-    name="TaskKind",
-)
-TaskEventKind = strawberry.enum(_TaskEventKind, name="TaskEventKind")
-TaskOrder = strawberry.enum(_TaskOrder, name="TaskOrder")
-PostponeBy = strawberry.enum(_PostponeBy, name="PostponeBy")
+# The domain's enums, registered as the contract's GraphQL enums under the same names.
+strawberry.enum(_TaskStatus, name="TaskStatus")
+strawberry.enum(_TaskKind, name="TaskKind")
+strawberry.enum(_TaskEventKind, name="TaskEventKind")
+strawberry.enum(_TaskOrder, name="TaskOrder")
+strawberry.enum(_PostponeBy, name="PostponeBy")
+TaskStatus = _TaskStatus
+TaskKind = _TaskKind
+TaskEventKind = _TaskEventKind
+TaskOrder = _TaskOrder
+PostponeBy = _PostponeBy

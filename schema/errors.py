@@ -78,7 +78,11 @@ def convert(error: GraphQLError) -> GraphQLError:
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", "BAD_USER_INPUT")
         return GraphQLError(
-            error.message, error.nodes, error.source, error.positions, error.path,
+            error.message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
             extensions=extensions,
         )
     return GraphQLError(

@@ -85,7 +85,9 @@ class UpdateTaskInput:
 @strawberry.input
 class PostponeTaskInput:
     id: strawberry.ID
-    by: PostponeBy = strawberry.field(description="N weeks past the task's current due date, or customDate.")
+    by: PostponeBy = strawberry.field(
+        description="N weeks past the task's current due date, or customDate."
+    )
     custom_date: date | None = None
     expected_version: int | None = None
 

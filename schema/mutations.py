@@ -62,7 +62,7 @@ class Mutation:
                 email=input.email,
                 password=input.password,
                 is_administrator=bool(input.is_administrator),
-                permissions_granted=[p.value for p in input.permissions or []],
+                permissions_granted=[p.name for p in input.permissions or []],
             )
         )
         return StaffPayload(staff=staff, errors=errors)  # type: ignore[arg-type]
@@ -80,7 +80,7 @@ class Mutation:
                     input.is_administrator if _given(input.is_administrator) else None
                 ),
                 permissions_granted=(
-                    [p.value for p in permissions or []] if _given(input.permissions) else None
+                    [p.name for p in permissions or []] if _given(input.permissions) else None
                 ),
                 active=input.active if _given(input.active) else None,
             )
@@ -157,7 +157,9 @@ class Mutation:
         )
         return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
 
-    @strawberry.mutation(description="Staff with Tasks permission, or the client the task is assigned to.")
+    @strawberry.mutation(
+        description="Staff with Tasks permission, or the client the task is assigned to."
+    )
     async def complete_task(self, info: GraphQLInfo, input: CompleteTaskInput) -> TaskPayload:
         task, errors = await attempt(
             resolve_tasks.complete_task(
@@ -169,7 +171,9 @@ class Mutation:
     @strawberry.mutation
     async def reopen_task(self, info: GraphQLInfo, input: CompleteTaskInput) -> TaskPayload:
         task, errors = await attempt(
-            resolve_tasks.reopen_task(info.context, key_of(input.id, "Task"), input.expected_version)
+            resolve_tasks.reopen_task(
+                info.context, key_of(input.id, "Task"), input.expected_version
+            )
         )
         return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
 

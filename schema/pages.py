@@ -36,7 +36,9 @@ class TaskConnection:
     @classmethod
     def of(cls, page: Page[TaskRow], total_count: int) -> TaskConnection:
         return cls(
-            edges=[TaskEdge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows)],  # type: ignore[arg-type]
+            edges=[
+                TaskEdge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)
+            ],  # type: ignore[arg-type]
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
             total_count=total_count,
         )
@@ -57,7 +59,10 @@ class ClientConnection:
     @classmethod
     def of(cls, page: Page[ClientRow], total_count: int) -> ClientConnection:
         return cls(
-            edges=[ClientEdge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows)],  # type: ignore[arg-type]
+            edges=[
+                ClientEdge(cursor=c, node=row)
+                for c, row in zip(page.cursors, page.rows, strict=True)
+            ],  # type: ignore[arg-type]
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
             total_count=total_count,
         )

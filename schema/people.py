@@ -14,17 +14,19 @@ from resolvers import people as resolve
 from resolvers import tasks as resolve_tasks
 from schema.enums import Permission
 from schema.ids import to_global_id
-from schema.pages import TaskConnection
 from schema.node import GraphQLInfo, Node, row_type_check
+from schema.pages import TaskConnection
+from schema.prefetch import node_fields, prefetch_tasks
 from services import task_queries
+
 
 @strawberry.type
 class ServiceProviderGroup(Node):
     is_type_of = row_type_check(GroupRow)
     name: str
 
-    @strawberry.field
-    def id(self, root: strawberry.Parent[GroupRow]) -> strawberry.ID:
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[GroupRow]) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(to_global_id("ServiceProviderGroup", root.id or 0))
 
     @strawberry.field
@@ -40,8 +42,8 @@ class ServiceProvider(Node):
     name: str
     timezone: str = strawberry.field(description="IANA timezone name, e.g. Australia/Sydney.")
 
-    @strawberry.field
-    def id(self, root: strawberry.Parent[ServiceProviderRow]) -> strawberry.ID:
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[ServiceProviderRow]) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(to_global_id("ServiceProvider", root.id or 0))
 
     @strawberry.field
@@ -83,8 +85,8 @@ class Staff(Node):
     )
     active: bool
 
-    @strawberry.field
-    def id(self, root: strawberry.Parent[StaffRow]) -> strawberry.ID:
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[StaffRow]) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(to_global_id("Staff", root.id or 0))
 
     @strawberry.field
@@ -104,8 +106,8 @@ class Client(Node):
     name: str
     email: str | None
 
-    @strawberry.field
-    def id(self, root: strawberry.Parent[ClientRow]) -> strawberry.ID:
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[ClientRow]) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(to_global_id("Client", root.id or 0))
 
     @strawberry.field
@@ -141,6 +143,7 @@ class Client(Node):
         page = await resolve_tasks.task_page(
             info.context, task_filter, task_queries.TaskOrder.DUE_DATE_ASC, first, after
         )
+        await prefetch_tasks(info.context, page.page.rows, node_fields(info))
         return TaskConnection.of(page.page, page.total_count)
 
 

@@ -12,6 +12,7 @@ from schema.inputs import TaskFilter
 from schema.node import GraphQLInfo, Node
 from schema.pages import ClientConnection, TaskConnection
 from schema.people import Client, Viewer
+from schema.prefetch import node_fields, prefetch_tasks
 from schema.tasks import Task
 from services import task_queries
 from services.errors import BadRequest, NotFound
@@ -91,6 +92,7 @@ class Query:
         page = await resolve_tasks.task_page(
             info.context, _domain_filter(filter), order, first, after
         )
+        await prefetch_tasks(info.context, page.page.rows, node_fields(info))
         return TaskConnection.of(page.page, page.total_count)
 
     @strawberry.field

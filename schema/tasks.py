@@ -16,11 +16,12 @@ from schema.node import GraphQLInfo, Node, row_type_check
 from schema.people import Client, ServiceProvider, Staff, Viewer
 
 
-async def _viewer_row(ctx: Context, staff_id: int | None, client_id: int | None) -> Viewer | None:
+def _viewer_row(ctx: Context, staff_id: int | None, client_id: int | None) -> Viewer | None:
+    """Sync when already loaded; otherwise an awaitable, which GraphQL execution awaits."""
     if staff_id is not None:
-        return await ctx.loaders.staff.load(staff_id)  # type: ignore[return-value]
+        return ctx.loaders.staff.get(staff_id)  # type: ignore[return-value]
     if client_id is not None:
-        return await ctx.loaders.client.load(client_id)  # type: ignore[return-value]
+        return ctx.loaders.client.get(client_id)  # type: ignore[return-value]
     return None
 
 
@@ -40,8 +41,8 @@ class TaskEvent:
     )
 
     @strawberry.field
-    async def by(self, root: strawberry.Parent[TaskEventRow], info: GraphQLInfo) -> Viewer | None:
-        return await _viewer_row(info.context, root.by_staff_id, root.by_client_id)
+    def by(self, root: strawberry.Parent[TaskEventRow], info: GraphQLInfo) -> Viewer | None:
+        return _viewer_row(info.context, root.by_staff_id, root.by_client_id)
 
 
 @strawberry.type
@@ -66,8 +67,8 @@ class Task(Node):
         "overwriting someone else's change."
     )
 
-    @strawberry.field
-    def id(self, root: strawberry.Parent[TaskRow]) -> strawberry.ID:
+    @strawberry.field  # type: ignore[misc]
+    def id(self, root: strawberry.Parent[TaskRow]) -> strawberry.ID:  # type: ignore[override]
         return strawberry.ID(to_global_id("Task", root.id or 0))
 
     @strawberry.field(description="Open and due before today.")
@@ -80,50 +81,46 @@ class Task(Node):
         return root.status == Status.OPEN and root.due_date < ctx.today(timezone)
 
     @strawberry.field
-    async def client(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Client | None:
+    def client(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Client | None:
         if root.client_id is None:
             return None
-        return await info.context.loaders.client.load(root.client_id)  # type: ignore[return-value]
+        return info.context.loaders.client.get(root.client_id)  # type: ignore[return-value]
 
     @strawberry.field(
         description="The provider whose Tasks screen holds the task (the receiving provider for "
         "a task sent across providers)."
     )
-    async def service_provider(
+    def service_provider(
         self, root: strawberry.Parent[TaskRow], info: GraphQLInfo
     ) -> ServiceProvider:
-        return await info.context.loaders.provider.load(root.provider_id)  # type: ignore[return-value]
+        return info.context.loaders.provider.get(root.provider_id)  # type: ignore[return-value]
 
     @strawberry.field(
         description="The provider whose staff created it; differs from serviceProvider for a "
         "task sent across providers."
     )
-    async def origin_provider(
+    def origin_provider(
         self, root: strawberry.Parent[TaskRow], info: GraphQLInfo
     ) -> ServiceProvider:
-        return await info.context.loaders.provider.load(root.origin_provider_id)  # type: ignore[return-value]
+        return info.context.loaders.provider.get(root.origin_provider_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Who's Responsible. Empty means Unassigned.")
-    async def responsible(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> list[Staff]:
-        return await info.context.loaders.responsible.load(root.id or 0)  # type: ignore[return-value]
+    def responsible(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> list[Staff]:
+        return info.context.loaders.responsible.get(root.id or 0)  # type: ignore[return-value]
 
     @strawberry.field
-    async def created_by(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Staff | None:
+    def created_by(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Staff | None:
         if root.created_by_id is None:
             return None
-        return await info.context.loaders.staff.load(root.created_by_id)  # type: ignore[return-value]
+        return info.context.loaders.staff.get(root.created_by_id)  # type: ignore[return-value]
 
     @strawberry.field
-    async def completed_by(
-        self, root: strawberry.Parent[TaskRow], info: GraphQLInfo
-    ) -> Viewer | None:
-        return await _viewer_row(
-            info.context, root.completed_by_staff_id, root.completed_by_client_id
-        )
+    def completed_by(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Viewer | None:
+        return _viewer_row(info.context, root.completed_by_staff_id, root.completed_by_client_id)
 
     @strawberry.field(
         description="What happened to the task, oldest first: created, edited, postponed, "
         "reassigned, completed, reopened."
     )
-    async def history(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> list[TaskEvent]:
-        return await info.context.loaders.history.load(root.id or 0)  # type: ignore[return-value]
+    def history(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> list[TaskEvent]:
+        return info.context.loaders.history.get(root.id or 0)  # type: ignore[return-value]
