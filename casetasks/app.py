@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 import schema
 from casetasks.db import create_engine, create_session_factory
@@ -24,6 +26,7 @@ from resolvers.loaders import Loaders
 from services.auth import TokenPolicy, viewer_for_token
 from services.clock import Clock, SystemClock
 from services.viewer import Viewer
+from subscriptions.hub import EventHub
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -36,6 +39,18 @@ class GraphQLApp(GraphQL[Context, None]):
             return None
         async with self.services.session_factory() as session:
             return await viewer_for_token(session, token, self.services.tokens, self.services.clock)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the token comes in connection_init's payload."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        viewer = await self.viewer(bearer_token(header) if isinstance(header, str) else None)
+        if viewer is None:
+            raise ConnectionRejectionError()
+        context.viewer = viewer
+        context.token = bearer_token(str(header))
+        context.timezones[viewer.provider_id] = viewer.provider_timezone
+        return UNSET
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         is_websocket = isinstance(request, WebSocket)
@@ -57,10 +72,12 @@ class GraphQLApp(GraphQL[Context, None]):
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
+    hub = EventHub(settings.broadcast_backend_url)
     services = Services(
         session_factory=create_session_factory(engine),
         clock=clock or SystemClock(),
         tokens=TokenPolicy(settings.secret_key, timedelta(hours=settings.token_ttl_hours)),
+        hub=hub,
         max_page_size=settings.max_page_size,
     )
     graphql = GraphQLApp(services)
@@ -78,9 +95,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             await engine.dispose()
 
     app = Starlette(
@@ -95,4 +114,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(AccessLog)
     app.state.services = services
     app.state.engine = engine
+    app.state.hub = hub
     return app

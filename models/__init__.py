@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from models.auth import AuthSession
+from models.notifications import Notification, NotificationKind
 from models.people import Client, ServiceProvider, ServiceProviderGroup, Staff
 from models.tasks import Task, TaskEvent, TaskEventKind, TaskKind, TaskResponsible, TaskStatus
 
@@ -11,6 +12,8 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuthSession",
     "Client",
+    "Notification",
+    "NotificationKind",
     "ServiceProvider",
     "ServiceProviderGroup",
     "Staff",

@@ -11,6 +11,7 @@ from resolvers.loaders import Loaders
 from services.auth import TokenPolicy
 from services.clock import Clock, today_in
 from services.viewer import Viewer
+from subscriptions.hub import EventHub
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Services:
     session_factory: SessionFactory
     clock: Clock
     tokens: TokenPolicy
+    hub: EventHub | None = None
     max_page_size: int = 200
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from casetasks.db import SessionFactory
-from models import Client, ServiceProvider, ServiceProviderGroup, Staff, TaskEvent
+from models import Client, ServiceProvider, ServiceProviderGroup, Staff, Task, TaskEvent
 from services import lookups
 
 V = TypeVar("V")
@@ -60,6 +60,7 @@ class Loaders:
     responsible: Loader[list[Staff]]
     history: Loader[list[TaskEvent]]
     provider_staff: Loader[list[Staff]]
+    task: Loader[Task | None]
 
     @classmethod
     def create(cls, factory: SessionFactory, cache: bool = True) -> Loaders:
@@ -72,4 +73,5 @@ class Loaders:
             responsible=_loader(factory, lookups.responsible_by_task, list, cache),
             history=_loader(factory, lookups.events_by_task, list, cache),
             provider_staff=_loader(factory, lookups.staff_of_providers, list, cache),
+            task=_loader(factory, lookups.tasks_by_id, None, cache),
         )

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from casetasks.db import unit_of_work
 from models import Client, ServiceProvider, ServiceProviderGroup, Staff
+from resolvers.changes import change
 from resolvers.context import Context
-from services import auth, people
+from services import auth, people, permissions
 from services.pagination import Page
 
 
 async def login(ctx: Context, email: str, password: str) -> auth.SignedIn:
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await auth.login(session, email, password, ctx.services.tokens, ctx.clock)
 
 
 async def logout(ctx: Context) -> bool:
     if ctx.viewer is None:
         return False
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         await auth.logout(session, ctx.viewer, ctx.clock)
     return True
 
@@ -33,7 +33,7 @@ async def create_staff(
     is_administrator: bool,
     permissions_granted: Sequence[str],
 ) -> Staff:
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await people.create_staff(
             session,
             ctx.viewer,
@@ -55,9 +55,10 @@ async def update_staff(
     is_administrator: bool | None,
     permissions_granted: Sequence[str] | None,
     active: bool | None,
+    is_group_administrator: bool | None = None,
 ) -> Staff:
     ctx.loaders.staff.forget(staff_id)
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await people.update_staff(
             session,
             ctx.viewer,
@@ -67,6 +68,7 @@ async def update_staff(
             is_administrator=is_administrator,
             permissions_granted=permissions_granted,
             active=active,
+            is_group_administrator=is_group_administrator,
         )
 
 
@@ -78,7 +80,7 @@ async def create_client(
     caseworker_id: int | None,
     caseworker_given: bool,
 ) -> Client:
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await people.create_client(
             session,
             ctx.viewer,
@@ -118,9 +120,21 @@ async def group(ctx: Context, group_id: int) -> ServiceProviderGroup:
 
 
 async def provider_staff(ctx: Context, provider_id: int, include_inactive: bool) -> list[Staff]:
-    viewer = people.permissions.require_staff(ctx.viewer)
+    viewer = permissions.require_staff(ctx.viewer)
     async with ctx.session_factory() as session:
         return await people.list_staff(session, viewer, provider_id, include_inactive)
+
+
+async def task_recipients(ctx: Context) -> list[ServiceProvider]:
+    viewer = permissions.require_staff(ctx.viewer)
+    async with ctx.session_factory() as session:
+        return await people.task_recipients(session, viewer)
+
+
+async def set_group_tasks_permission(ctx: Context, staff_id: int, enabled: bool) -> Staff:
+    ctx.loaders.staff.forget(staff_id)
+    async with change(ctx) as session:
+        return await people.set_group_tasks_permission(session, ctx.viewer, staff_id, enabled)
 
 
 async def group_providers(ctx: Context, group_id: int) -> list[ServiceProvider]:

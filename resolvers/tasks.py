@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from casetasks.db import unit_of_work
 from models import Task
+from resolvers.changes import change
 from resolvers.context import Context
 from services import task_queries, tasks
 from services.tasks import NewTask, PostponeBy, TaskEdit
@@ -37,7 +37,7 @@ def _forget(ctx: Context, task_id: int) -> None:
 
 
 async def create_task(ctx: Context, new: NewTask) -> Task:
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await tasks.create_task(session, ctx.viewer, ctx.clock, new)
 
 
@@ -45,7 +45,7 @@ async def update_task(
     ctx: Context, task_id: int, edit: TaskEdit, expected_version: int | None
 ) -> Task:
     _forget(ctx, task_id)
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await tasks.update_task(
             session, ctx.viewer, ctx.clock, task_id, edit, expected_version
         )
@@ -59,7 +59,7 @@ async def postpone_task(
     expected_version: int | None,
 ) -> Task:
     _forget(ctx, task_id)
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await tasks.postpone_task(
             session, ctx.viewer, ctx.clock, task_id, by, custom_date, expected_version
         )
@@ -69,7 +69,7 @@ async def reassign_task(
     ctx: Context, task_id: int, responsible_ids: Sequence[int], expected_version: int | None
 ) -> Task:
     _forget(ctx, task_id)
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await tasks.reassign_task(
             session, ctx.viewer, ctx.clock, task_id, responsible_ids, expected_version
         )
@@ -77,17 +77,17 @@ async def reassign_task(
 
 async def complete_task(ctx: Context, task_id: int, expected_version: int | None) -> Task:
     _forget(ctx, task_id)
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await tasks.complete_task(session, ctx.viewer, ctx.clock, task_id, expected_version)
 
 
 async def reopen_task(ctx: Context, task_id: int, expected_version: int | None) -> Task:
     _forget(ctx, task_id)
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await tasks.reopen_task(session, ctx.viewer, ctx.clock, task_id, expected_version)
 
 
 async def delete_task(ctx: Context, task_id: int) -> list[int]:
     _forget(ctx, task_id)
-    async with unit_of_work(ctx.session_factory) as session:
+    async with change(ctx) as session:
         return await tasks.delete_task(session, ctx.viewer, task_id)

@@ -12,9 +12,11 @@ from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
+from schema.notifications import Notification
 from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
+from schema.subscription import Subscription
 from schema.tasks import Task
 
 log = logging.getLogger("casetasks.graphql")
@@ -34,7 +36,8 @@ def build_schema() -> strawberry.Schema:
     return CasetasksSchema(
         query=Query,
         mutation=Mutation,
-        types=[Task, Staff, Client, ServiceProvider, ServiceProviderGroup],
+        subscription=Subscription,
+        types=[Task, Staff, Client, ServiceProvider, ServiceProviderGroup, Notification],
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             ErrorCodes,

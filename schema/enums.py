@@ -6,6 +6,7 @@ import enum
 
 import strawberry
 
+from models import NotificationKind as _NotificationKind
 from models import TaskEventKind as _TaskEventKind
 from models import TaskKind as _TaskKind
 from models import TaskStatus as _TaskStatus
@@ -35,8 +36,10 @@ strawberry.enum(_TaskKind, name="TaskKind")
 strawberry.enum(_TaskEventKind, name="TaskEventKind")
 strawberry.enum(_TaskOrder, name="TaskOrder")
 strawberry.enum(_PostponeBy, name="PostponeBy")
+strawberry.enum(_NotificationKind, name="NotificationKind")
 TaskStatus = _TaskStatus
 TaskKind = _TaskKind
 TaskEventKind = _TaskEventKind
 TaskOrder = _TaskOrder
 PostponeBy = _PostponeBy
+NotificationKind = _NotificationKind

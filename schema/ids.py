@@ -6,7 +6,15 @@ import base64
 import binascii
 
 TYPE_NAMES = frozenset(
-    {"Task", "Staff", "Client", "ServiceProvider", "ServiceProviderGroup", "TaskSeries"}
+    {
+        "Task",
+        "Staff",
+        "Client",
+        "ServiceProvider",
+        "ServiceProviderGroup",
+        "TaskSeries",
+        "Notification",
+    }
 )
 
 

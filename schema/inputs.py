@@ -50,6 +50,16 @@ class UpdateStaffInput:
     is_administrator: bool | None = strawberry.UNSET
     permissions: list[Permission] | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+    is_group_administrator: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Group administrators only: appoint or remove a group administrator.",
+    )
+
+
+@strawberry.input
+class SetGroupTasksPermissionInput:
+    staff_id: strawberry.ID
+    enabled: bool
 
 
 @strawberry.input
@@ -70,6 +80,12 @@ class CreateTaskInput:
     )
     client_id: strawberry.ID | None = None
     details: str | None = None
+    service_provider_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Send the task to another provider of the group: needs "
+        "groupTasksPermission. It arrives Unassigned unless responsibleIds name that "
+        "provider's staff.",
+    )
 
 
 @strawberry.input

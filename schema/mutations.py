@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import notifications as resolve_notifications
 from resolvers import people as resolve_people
 from resolvers import tasks as resolve_tasks
 from schema.ids import key_of, to_global_id
@@ -15,10 +16,12 @@ from schema.inputs import (
     DeleteTaskInput,
     PostponeTaskInput,
     ReassignTaskInput,
+    SetGroupTasksPermissionInput,
     UpdateStaffInput,
     UpdateTaskInput,
 )
 from schema.node import GraphQLInfo
+from schema.notifications import MarkNotificationsReadInput, MarkNotificationsReadPayload
 from schema.payloads import (
     ClientPayload,
     DeletePayload,
@@ -83,6 +86,20 @@ class Mutation:
                     [p.name for p in permissions or []] if _given(input.permissions) else None
                 ),
                 active=input.active if _given(input.active) else None,
+                is_group_administrator=(
+                    input.is_group_administrator if _given(input.is_group_administrator) else None
+                ),
+            )
+        )
+        return StaffPayload(staff=staff, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Group administrators only.")
+    async def set_group_tasks_permission(
+        self, info: GraphQLInfo, input: SetGroupTasksPermissionInput
+    ) -> StaffPayload:
+        staff, errors = await attempt(
+            resolve_people.set_group_tasks_permission(
+                info.context, key_of(input.staff_id, "Staff"), input.enabled
             )
         )
         return StaffPayload(staff=staff, errors=errors)  # type: ignore[arg-type]
@@ -109,6 +126,11 @@ class Mutation:
             responsible_ids=[key_of(i, "Staff") for i in input.responsible_ids or []],
             client_id=key_of(input.client_id, "Client") if input.client_id is not None else None,
             details=input.details,
+            service_provider_id=(
+                key_of(input.service_provider_id, "ServiceProvider")
+                if input.service_provider_id is not None
+                else None
+            ),
         )
         task, errors = await attempt(resolve_tasks.create_task(info.context, new))
         return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
@@ -184,3 +206,11 @@ class Mutation:
         )
         ids = [strawberry.ID(to_global_id("Task", i)) for i in deleted or []]
         return DeletePayload(deleted_ids=ids, errors=errors)
+
+    @strawberry.mutation
+    async def mark_notifications_read(
+        self, info: GraphQLInfo, input: MarkNotificationsReadInput
+    ) -> MarkNotificationsReadPayload:
+        ids = None if input.ids is None else [key_of(i, "Notification") for i in input.ids]
+        unread = await resolve_notifications.mark_read(info.context, ids)
+        return MarkNotificationsReadPayload(unread_count=unread)

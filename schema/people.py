@@ -55,6 +55,18 @@ class ServiceProvider(Node):
         return await info.context.loaders.group.load(root.group_id)  # type: ignore[return-value]
 
     @strawberry.field(
+        description="Providers this viewer may send tasks to (same group, viewer holds the "
+        "group Tasks permission)."
+    )
+    async def task_recipients(
+        self, root: strawberry.Parent[ServiceProviderRow], info: GraphQLInfo
+    ) -> list[ServiceProvider]:
+        viewer = info.context.viewer
+        if viewer is None or root.id != viewer.provider_id:
+            return []
+        return await resolve.task_recipients(info.context)  # type: ignore[return-value]
+
+    @strawberry.field(
         description="Staff of the viewer's own provider; for a viewer holding "
         "groupTasksPermission, also of a provider in taskRecipients (to fill in Who's "
         "Responsible), active only."
@@ -69,21 +81,42 @@ class ServiceProvider(Node):
         return rows  # type: ignore[return-value]
 
 
+def _colleague(info: GraphQLInfo, staff: StaffRow) -> bool:
+    """Staff of another provider (a recipient's staff, a sender) show their name only."""
+    viewer = info.context.viewer
+    return viewer is not None and viewer.provider_id == staff.provider_id
+
+
 @strawberry.type
 class Staff(Node):
     is_type_of = row_type_check(StaffRow)
     name: str
-    email: str
-    is_administrator: bool
-    is_group_administrator: bool = strawberry.field(
+
+    @strawberry.field(description="Empty for staff of another provider.")
+    def email(self, root: strawberry.Parent[StaffRow], info: GraphQLInfo) -> str:
+        return root.email if _colleague(info, root) else ""
+
+    @strawberry.field
+    def is_administrator(self, root: strawberry.Parent[StaffRow], info: GraphQLInfo) -> bool:
+        return root.is_administrator and _colleague(info, root)
+
+    @strawberry.field(
         description="Administers the provider group's settings (only meaningful when the "
         "provider is in a group)."
     )
-    group_tasks_permission: bool = strawberry.field(
+    def is_group_administrator(self, root: strawberry.Parent[StaffRow], info: GraphQLInfo) -> bool:
+        return root.is_group_administrator and _colleague(info, root)
+
+    @strawberry.field(
         description="The Tasks permission in the Service Provider Group Administration "
         "settings: may assign tasks to other providers of the group."
     )
-    active: bool
+    def group_tasks_permission(self, root: strawberry.Parent[StaffRow], info: GraphQLInfo) -> bool:
+        return root.group_tasks_permission and _colleague(info, root)
+
+    @strawberry.field
+    def active(self, root: strawberry.Parent[StaffRow]) -> bool:
+        return root.active
 
     @strawberry.field  # type: ignore[misc]
     def id(self, root: strawberry.Parent[StaffRow]) -> strawberry.ID:  # type: ignore[override]
@@ -96,8 +129,8 @@ class Staff(Node):
         return await info.context.loaders.provider.load(root.provider_id)  # type: ignore[return-value]
 
     @strawberry.field
-    def permissions(self, root: strawberry.Parent[StaffRow]) -> list[Permission]:
-        return [Permission.TASKS] if root.tasks_permission else []
+    def permissions(self, root: strawberry.Parent[StaffRow], info: GraphQLInfo) -> list[Permission]:
+        return [Permission.TASKS] if root.tasks_permission and _colleague(info, root) else []
 
 
 @strawberry.type

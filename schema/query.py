@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import notifications as resolve_notifications
 from resolvers import people as resolve_people
 from resolvers import tasks as resolve_tasks
 from schema.enums import TaskOrder
 from schema.ids import from_global_id, key_of
 from schema.inputs import TaskFilter
 from schema.node import GraphQLInfo, Node
+from schema.notifications import NotificationConnection
 from schema.pages import ClientConnection, TaskConnection
 from schema.people import Client, Viewer
 from schema.prefetch import node_fields, prefetch_tasks
@@ -58,6 +60,8 @@ async def resolve_node(info: GraphQLInfo, global_id: str) -> Node:
         return await resolve_people.provider(ctx, key)  # type: ignore[return-value]
     if type_name == "ServiceProviderGroup":
         return await resolve_people.group(ctx, key)  # type: ignore[return-value]
+    if type_name == "Notification":
+        return await resolve_notifications.notification(ctx, key)  # type: ignore[return-value]
     raise NotFound()
 
 
@@ -113,3 +117,19 @@ class Query:
     @strawberry.field
     async def client(self, info: GraphQLInfo, id: strawberry.ID) -> Client | None:
         return await resolve_people.client(info.context, key_of(id, "Client"))  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The Dashboard Notifications Widget of the signed-in staff member."
+    )
+    async def notifications(
+        self,
+        info: GraphQLInfo,
+        unread_only: bool | None = False,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> NotificationConnection:
+        page, unread = await resolve_notifications.notification_page(
+            info.context, bool(unread_only), first, after
+        )
+        await info.context.loaders.task.prefetch(n.task_id for n in page.rows if n.task_id)
+        return NotificationConnection.of(page, unread)

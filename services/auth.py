@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import AuthSession, ServiceProvider, Staff
 from services.clock import Clock
 from services.errors import InvalidInput, Problem, ProblemCode
+from services.outbox import outbox
 from services.passwords import verify_password
 from services.viewer import StaffViewer, Viewer
 
@@ -63,6 +64,9 @@ async def login(
 
 
 async def logout(session: AsyncSession, viewer: Viewer, clock: Clock) -> None:
+    """Revokes the token used; subscriptions opened with it close."""
+    if isinstance(viewer, StaffViewer):
+        outbox(session).access_changes.append((viewer.staff_id, viewer.session_id))
     await session.execute(
         update(AuthSession)
         .where(AuthSession.id == viewer.session_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from models import (
     ServiceProvider,
     ServiceProviderGroup,
     Staff,
+    Task,
     TaskEvent,
     TaskResponsible,
 )
@@ -81,3 +82,8 @@ async def staff_of_providers(
     for staff in rows:
         found[staff.provider_id].append(staff)
     return found
+
+
+async def tasks_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Task]:
+    rows = await session.scalars(select(Task).where(Task.id.in_(ids)))  # type: ignore[union-attr]
+    return {row.id: row for row in rows if row.id is not None}

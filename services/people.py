@@ -15,6 +15,7 @@ from services import permissions
 from services.auth import normalise_email
 from services.clock import Clock
 from services.errors import NotFound, Problems
+from services.outbox import outbox
 from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from services.passwords import hash_password, password_problem
 from services.validation import NAME_MAX, blank, clean, contains_pattern, email_problem
@@ -153,6 +154,7 @@ async def update_staff(
     permissions_granted: Sequence[str] | None = None,
     active: bool | None = None,
     name_given: bool = False,
+    is_group_administrator: bool | None = None,
 ) -> Staff:
     """Takes effect from the member's very next request: the token check reads these flags."""
     admin = permissions.require_administrator(viewer)
@@ -163,6 +165,12 @@ async def update_staff(
     problems = Problems()
     if name_given:
         _check_name(problems, name)
+    if is_group_administrator is not None and not (
+        admin.is_group_administrator and admin.group_id is not None
+    ):
+        problems.invalid(
+            "isGroupAdministrator", "Only a group administrator can appoint group administrators"
+        )
     if staff.id == admin.staff_id:
         if is_administrator is False:
             problems.invalid("isAdministrator", "You cannot remove your own administrator rights")
@@ -177,6 +185,11 @@ async def update_staff(
         staff.tasks_permission = TASKS in permissions_granted
     if active is not None:
         staff.active = active
+    if is_group_administrator is not None:
+        staff.is_group_administrator = is_group_administrator
+    if not staff.active or not (staff.tasks_permission or staff.is_administrator):
+        # Open subscriptions re-check their viewer and close.
+        outbox(session).access_changes.append((staff.id or 0, None))
     await session.flush()
     return staff
 
@@ -193,7 +206,11 @@ async def get_staff(session: AsyncSession, viewer: Viewer | None, staff_id: int)
 async def list_staff(
     session: AsyncSession, viewer: StaffViewer, provider_id: int, include_inactive: bool
 ) -> list[Staff]:
-    permissions.require_same_provider(viewer, provider_id)
+    """Own staff; for a sender holding the group Tasks permission, a recipient's active staff."""
+    if provider_id != viewer.provider_id:
+        if provider_id not in {p.id for p in await task_recipients(session, viewer)}:
+            return []
+        include_inactive = False
     query = select(Staff).where(Staff.provider_id == provider_id)
     if not include_inactive:
         query = query.where(Staff.active.is_(True))  # type: ignore[attr-defined]
@@ -203,13 +220,43 @@ async def list_staff(
 async def get_provider(
     session: AsyncSession, viewer: Viewer | None, provider_id: int
 ) -> ServiceProvider:
+    """The viewer's own provider, or (for staff) another provider of the same group."""
     viewer = permissions.require_signed_in(viewer)
-    if provider_id != viewer.provider_id:
-        raise NotFound()
     provider = await session.get(ServiceProvider, provider_id)
     if provider is None:
         raise NotFound()
+    same_group = (
+        isinstance(viewer, StaffViewer)
+        and viewer.group_id is not None
+        and provider.group_id == viewer.group_id
+    )
+    if provider_id != viewer.provider_id and not same_group:
+        raise NotFound()
     return provider
+
+
+async def task_recipients(session: AsyncSession, viewer: StaffViewer) -> list[ServiceProvider]:
+    """The other providers of the group, for a viewer holding the group Tasks permission."""
+    if not permissions.may_send_to_group(viewer):
+        return []
+    query = select(ServiceProvider).where(
+        ServiceProvider.group_id == viewer.group_id, ServiceProvider.id != viewer.provider_id
+    )
+    return list((await session.scalars(query.order_by(ServiceProvider.name))).all())
+
+
+async def set_group_tasks_permission(
+    session: AsyncSession, viewer: Viewer | None, staff_id: int, enabled: bool
+) -> Staff:
+    """Group administrators: who may send tasks to the group's other providers."""
+    admin = permissions.require_group_administrator(viewer)
+    staff = await session.get(Staff, staff_id, with_for_update=True)
+    provider = await session.get(ServiceProvider, staff.provider_id) if staff else None
+    if staff is None or provider is None or provider.group_id != admin.group_id:
+        raise NotFound()
+    staff.group_tasks_permission = enabled
+    await session.flush()
+    return staff
 
 
 async def get_group(

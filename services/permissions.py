@@ -51,5 +51,22 @@ def require_same_provider(viewer: StaffViewer, provider_id: int) -> None:
         raise NotFound()
 
 
-def can_see_task(viewer: StaffViewer, provider_id: int) -> bool:
+def can_change_task(viewer: StaffViewer, provider_id: int) -> bool:
+    """Only the provider whose Tasks screen holds a task changes it."""
     return may_use_tasks(viewer) and provider_id == viewer.provider_id
+
+
+def can_read_task(viewer: StaffViewer, provider_id: int, origin_provider_id: int) -> bool:
+    """The sender of a task sent across providers can still read it."""
+    return may_use_tasks(viewer) and viewer.provider_id in (provider_id, origin_provider_id)
+
+
+def may_send_to_group(viewer: StaffViewer) -> bool:
+    return may_use_tasks(viewer) and viewer.group_tasks_permission and viewer.group_id is not None
+
+
+def require_group_administrator(viewer: Viewer | None) -> StaffViewer:
+    staff = require_staff(viewer)
+    if not staff.is_group_administrator or staff.group_id is None:
+        raise Forbidden("Only group administrators can do this")
+    return staff

@@ -155,6 +155,8 @@ async def list_provider_tasks(
 async def get_task(session: AsyncSession, viewer: Viewer | None, task_id: int) -> Task:
     staff = permissions.require_tasks(viewer)
     task = await session.get(Task, task_id)
-    if task is None or not permissions.can_see_task(staff, task.provider_id):
+    if task is None or not permissions.can_read_task(
+        staff, task.provider_id, task.origin_provider_id
+    ):
         raise NotFound()
     return task

@@ -15,8 +15,17 @@ from typing import Final
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Client, Staff, Task, TaskEvent, TaskEventKind, TaskResponsible, TaskStatus
-from services import permissions
+from models import (
+    Client,
+    ServiceProvider,
+    Staff,
+    Task,
+    TaskEvent,
+    TaskEventKind,
+    TaskResponsible,
+    TaskStatus,
+)
+from services import notifications, permissions
 from services.clock import Clock, today_in
 from services.errors import NotFound, Problems
 from services.validation import DETAILS_MAX, TASK_NAME_MAX, DateInput, InvalidDate, blank, clean
@@ -55,6 +64,8 @@ class NewTask:
     responsible_ids: list[int] | None
     client_id: int | None = None
     details: str | None = None
+    # Another provider of the group: the task lands on its Tasks screen.
+    service_provider_id: int | None = None
 
 
 @dataclass
@@ -163,7 +174,7 @@ async def load_for_change(session: AsyncSession, viewer: Viewer | None, task_id:
     """The task under its row lock, when the viewer may change it; NOT_FOUND otherwise."""
     staff = permissions.require_tasks(viewer)
     task = await session.get(Task, task_id, with_for_update=True)
-    if task is None or not permissions.can_see_task(staff, task.provider_id):
+    if task is None or not permissions.can_change_task(staff, task.provider_id):
         raise NotFound()
     return task
 
@@ -219,6 +230,23 @@ def _short(text: str | None, limit: int = 60) -> str:
 # ---------------------------------------------------------------- commands
 
 
+async def _receiving_provider(
+    session: AsyncSession, problems: Problems, staff: StaffViewer, provider_id: int
+) -> ServiceProvider | None:
+    """A provider of the sender's group, when the sender holds the group Tasks permission."""
+    if not permissions.may_send_to_group(staff):
+        problems.invalid(
+            "serviceProviderId",
+            "You need the group Tasks permission to send tasks to another provider",
+        )
+        return None
+    provider = await session.get(ServiceProvider, provider_id)
+    if provider is None or provider.group_id != staff.group_id:
+        problems.invalid("serviceProviderId", "You can only send tasks to providers of your group")
+        return None
+    return provider
+
+
 async def create_task(
     session: AsyncSession, viewer: Viewer | None, clock: Clock, new: NewTask
 ) -> Task:
@@ -227,21 +255,29 @@ async def create_task(
     _check_name(problems, new.name)
     _check_due_date(problems, new.due_date)
     _check_details(problems, new.details)
-    responsible: list[Staff] = []
-    if not new.responsible_ids:
-        problems.required("responsibleIds", "Who's Responsible must be entered")
-    else:
-        responsible = await _responsible_staff(
-            session, problems, staff.provider_id, new.responsible_ids
+    provider_id = staff.provider_id
+    sending = new.service_provider_id not in (None, staff.provider_id)
+    if sending:
+        receiving = await _receiving_provider(
+            session, problems, staff, new.service_provider_id or 0
         )
-    if new.client_id is not None:
-        await _client_of(session, problems, staff.provider_id, new.client_id)
+        provider_id = receiving.id if receiving and receiving.id else 0
+    responsible: list[Staff] = []
+    if new.responsible_ids:
+        if provider_id:
+            responsible = await _responsible_staff(
+                session, problems, provider_id, new.responsible_ids
+            )
+    elif not sending:
+        problems.required("responsibleIds", "Who's Responsible must be entered")
+    if new.client_id is not None and provider_id:
+        await _client_of(session, problems, provider_id, new.client_id)
     problems.raise_any()
     assert isinstance(new.due_date, date)
 
     now = clock.now()
     task = Task(
-        provider_id=staff.provider_id,
+        provider_id=provider_id,
         origin_provider_id=staff.provider_id,
         name=str(new.name).strip(),
         details=clean(new.details),
@@ -258,9 +294,22 @@ async def create_task(
     summary = f"Created, due {new.due_date.isoformat()}, responsible: " + _people(
         [m.name for m in responsible]
     )
+    if sending:
+        summary += f" (sent by {await _provider_name(session, staff.provider_id)})"
     _record(session, task, TaskEventKind.CREATED, staff, now, summary)
     await session.flush()
+    if responsible:
+        ids = [m.id for m in responsible if m.id is not None]
+        await notifications.tell_assigned(session, task, ids, staff.staff_id, staff.name, now)
+    else:
+        origin = await _provider_name(session, staff.provider_id)
+        await notifications.alert_unassigned(session, task, origin, now)
     return task
+
+
+async def _provider_name(session: AsyncSession, provider_id: int) -> str:
+    provider = await session.get(ServiceProvider, provider_id)
+    return provider.name if provider else "another provider"
 
 
 async def update_task(
@@ -380,9 +429,17 @@ async def reassign_task(
     await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
     for position, member in enumerate(responsible):
         session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
+    now = clock.now()
     summary = f"Responsible: {_people(before)} -> {_people(after)}"
-    _record(session, task, TaskEventKind.REASSIGNED, staff, clock.now(), summary)
+    _record(session, task, TaskEventKind.REASSIGNED, staff, now, summary)
     await session.flush()
+    if responsible:
+        await notifications.resolve_unassigned(session, task.id or 0, now)
+        newly = [m.id for m in responsible if m.id is not None and m.id not in current_ids]
+        await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
+    elif not task.assigned_to_client:
+        origin = await _provider_name(session, task.origin_provider_id)
+        await notifications.alert_unassigned(session, task, origin, now)
     return task
 
 

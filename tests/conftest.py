@@ -104,11 +104,13 @@ async def env(settings: Settings, clock: FixedClock) -> AsyncIterator[Env]:
     app = create_app(settings, clock=clock)
     engine: AsyncEngine = app.state.engine
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://casetasks.test") as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://casetasks.test") as http,
+    ):
         api = Api(http)
         world = World(api, app.state.services.session_factory, clock)
         yield Env(app, api, world, clock, engine, settings.database_url, StatementCounter(engine))
-    await engine.dispose()
 
 
 @pytest.fixture

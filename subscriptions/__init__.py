@@ -1,0 +1,1 @@
+"""Live events: one broadcast channel per deployment, fanned out locally to subscribers."""

@@ -1,0 +1,127 @@
+"""The event hub: one broadcaster channel for every instance, fanned out to local listeners.
+
+Every instance subscribes once to a single channel at start-up and hands each event to the
+local listeners of the staff member it concerns. Listeners register per connection and are
+removed when it ends, so nothing grows with the number of past connections; and no broadcaster
+channel is subscribed or unsubscribed per dashboard (which broadcaster does not make safe for
+concurrent subscribers of one channel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from broadcaster import Broadcast
+
+log = logging.getLogger("casetasks.events")
+
+CHANNEL = "casetasks_events"
+
+
+@dataclass(frozen=True)
+class NotificationAdded:
+    recipient_id: int
+    notification_id: int
+
+
+@dataclass(frozen=True)
+class AccessChanged:
+    """Sign-in ended or permissions lost: listeners re-check their viewer (session None: all)."""
+
+    staff_id: int
+    session_id: int | None
+
+
+HubEvent = NotificationAdded | AccessChanged
+
+
+def encode(events: list[HubEvent]) -> str:
+    return json.dumps(
+        {
+            "n": [
+                [e.recipient_id, e.notification_id]
+                for e in events
+                if isinstance(e, NotificationAdded)
+            ],
+            "a": [[e.staff_id, e.session_id] for e in events if isinstance(e, AccessChanged)],
+        },
+        separators=(",", ":"),
+    )
+
+
+def decode(message: str) -> list[HubEvent]:
+    body: dict[str, Any] = json.loads(message)
+    events: list[HubEvent] = [NotificationAdded(int(r), int(n)) for r, n in body.get("n", [])]
+    events += [AccessChanged(int(s), None if x is None else int(x)) for s, x in body.get("a", [])]
+    return events
+
+
+class EventHub:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._broadcast = Broadcast(url)
+        self._listeners: dict[int, set[asyncio.Queue[HubEvent]]] = {}
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def listener_count(self) -> int:
+        return sum(len(queues) for queues in self._listeners.values())
+
+    @property
+    def listened_staff(self) -> int:
+        return len(self._listeners)
+
+    async def start(self) -> None:
+        await self._broadcast.connect()
+        self._task = asyncio.create_task(self._fan_out(), name="casetasks-event-hub")
+        await asyncio.wait_for(self._ready.wait(), 10)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        with contextlib.suppress(Exception):
+            await self._broadcast.disconnect()
+
+    async def _fan_out(self) -> None:
+        async with self._broadcast.subscribe(CHANNEL) as subscriber:
+            self._ready.set()
+            async for event in subscriber:  # type: ignore[union-attr]
+                if event is None:
+                    continue
+                try:
+                    for hub_event in decode(event.message):
+                        self._deliver(hub_event)
+                except (ValueError, KeyError, TypeError):
+                    log.warning("ignored a malformed event on %s", CHANNEL)
+
+    def _deliver(self, event: HubEvent) -> None:
+        staff_id = event.recipient_id if isinstance(event, NotificationAdded) else event.staff_id
+        for queue in self._listeners.get(staff_id, ()):
+            queue.put_nowait(event)
+
+    async def publish(self, events: list[HubEvent]) -> None:
+        if events:
+            await self._broadcast.publish(CHANNEL, encode(events))
+
+    @asynccontextmanager
+    async def listen(self, staff_id: int) -> AsyncIterator[asyncio.Queue[HubEvent]]:
+        queue: asyncio.Queue[HubEvent] = asyncio.Queue()
+        self._listeners.setdefault(staff_id, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            queues = self._listeners.get(staff_id)
+            if queues is not None:
+                queues.discard(queue)
+                if not queues:
+                    del self._listeners[staff_id]
