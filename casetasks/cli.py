@@ -104,7 +104,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         loop="uvloop" if sys.platform != "win32" else "auto",
         http="httptools",
-        ws="websockets",
+        ws="websockets-sansio",
         access_log=False,
         log_config=None,
         proxy_headers=True,

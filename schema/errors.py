@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -90,9 +91,18 @@ def convert(error: GraphQLError) -> GraphQLError:
     )
 
 
+def _convert_all(result: object) -> None:
+    errors = getattr(result, "errors", None)
+    if errors:
+        result.errors = [convert(e) for e in errors]  # type: ignore[attr-defined]
+
+
 class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [convert(e) for e in result.errors]
+        _convert_all(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result a subscription yields, before it reaches the websocket."""
+        _convert_all(result)
+        yield None

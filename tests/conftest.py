@@ -20,6 +20,7 @@ from services.clock import FixedClock
 from tests.databases import PostgresTemplates, SqliteTemplates
 from tests.factories import World
 from tests.graphql_client import Api
+from tests.live import serve_in_process
 from tests.services import POSTGRES_URL, need
 
 # 10:00 in Sydney on Monday 1 March 2027.
@@ -116,3 +117,18 @@ async def env(settings: Settings, clock: FixedClock) -> AsyncIterator[Env]:
 @pytest.fixture
 def anyio_backend() -> Iterator[str]:
     yield "asyncio"
+
+
+@dataclass
+class Live:
+    """The test's app served by a real uvicorn server in this process."""
+
+    env: Env
+    http_url: str
+    ws_url: str
+
+
+@pytest.fixture
+async def live(env: Env) -> AsyncIterator[Live]:
+    async with serve_in_process(env.app) as address:
+        yield Live(env, f"http://{address}", f"ws://{address}/graphql")
