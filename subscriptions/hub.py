@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from broadcaster import Broadcast
+from subscriptions.backends import broadcast_for
 
 log = logging.getLogger("casetasks.events")
 
@@ -66,7 +66,7 @@ def decode(message: str) -> list[HubEvent]:
 class EventHub:
     def __init__(self, url: str) -> None:
         self.url = url
-        self._broadcast = Broadcast(url)
+        self._broadcast = broadcast_for(url)
         self._listeners: dict[int, set[asyncio.Queue[HubEvent]]] = {}
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
