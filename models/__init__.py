@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from models.auth import AuthSession
 from models.notifications import Notification, NotificationKind
-from models.people import Client, ServiceProvider, ServiceProviderGroup, Staff
+from models.people import Client, Employment, ServiceProvider, ServiceProviderGroup, Staff
 from models.tasks import Task, TaskEvent, TaskEventKind, TaskKind, TaskResponsible, TaskStatus
 
 metadata = SQLModel.metadata
@@ -12,6 +12,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuthSession",
     "Client",
+    "Employment",
     "Notification",
     "NotificationKind",
     "ServiceProvider",

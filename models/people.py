@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
@@ -49,4 +49,17 @@ class Client(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     caseworker_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     portal_password_hash: str | None = Field(default=None, max_length=200)
+    # The email a client with portal access signs in with (lower-cased, unique).
+    login_email: str | None = Field(default=None, max_length=320, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Employment(SQLModel, table=True):
+    __tablename__ = "employment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    employer: str = Field(max_length=200)
+    start_date: date
+    end_date: date | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)

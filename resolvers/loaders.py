@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from casetasks.db import SessionFactory
-from models import Client, ServiceProvider, ServiceProviderGroup, Staff, Task, TaskEvent
+from models import Client, Employment, ServiceProvider, ServiceProviderGroup, Staff, Task, TaskEvent
 from services import lookups
 
 V = TypeVar("V")
@@ -61,6 +61,7 @@ class Loaders:
     history: Loader[list[TaskEvent]]
     provider_staff: Loader[list[Staff]]
     task: Loader[Task | None]
+    employments: Loader[list[Employment]]
 
     @classmethod
     def create(cls, factory: SessionFactory, cache: bool = True) -> Loaders:
@@ -74,4 +75,5 @@ class Loaders:
             history=_loader(factory, lookups.events_by_task, list, cache),
             provider_staff=_loader(factory, lookups.staff_of_providers, list, cache),
             task=_loader(factory, lookups.tasks_by_id, None, cache),
+            employments=_loader(factory, lookups.employments_by_client, list, cache),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from models import Client, ServiceProvider, ServiceProviderGroup, Staff
 from resolvers.changes import change
@@ -79,6 +80,7 @@ async def create_client(
     email: str | None,
     caseworker_id: int | None,
     caseworker_given: bool,
+    portal_password: str | None,
 ) -> Client:
     async with change(ctx) as session:
         return await people.create_client(
@@ -89,7 +91,14 @@ async def create_client(
             email=email,
             caseworker_id=caseworker_id,
             caseworker_given=caseworker_given,
+            portal_password=portal_password,
         )
+
+
+async def update_client(ctx: Context, client_id: int, **changes: Any) -> Client:
+    ctx.loaders.client.forget(client_id)
+    async with change(ctx) as session:
+        return await people.update_client(session, ctx.viewer, client_id, **changes)
 
 
 async def staff(ctx: Context, staff_id: int) -> Staff:

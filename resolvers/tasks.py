@@ -25,6 +25,15 @@ async def task_page(
         )
 
 
+async def my_tasks(
+    ctx: Context, include_completed: bool, first: int | None, after: str | None
+) -> task_queries.TaskPage:
+    async with ctx.session_factory() as session:
+        return await task_queries.list_my_tasks(
+            session, ctx.viewer, ctx.clock, include_completed, first, after
+        )
+
+
 async def task(ctx: Context, task_id: int) -> Task:
     async with ctx.session_factory() as session:
         return await task_queries.get_task(session, ctx.viewer, task_id)
@@ -66,12 +75,22 @@ async def postpone_task(
 
 
 async def reassign_task(
-    ctx: Context, task_id: int, responsible_ids: Sequence[int], expected_version: int | None
+    ctx: Context,
+    task_id: int,
+    responsible_ids: Sequence[int],
+    expected_version: int | None,
+    assigned_to_client: bool | None,
 ) -> Task:
     _forget(ctx, task_id)
     async with change(ctx) as session:
         return await tasks.reassign_task(
-            session, ctx.viewer, ctx.clock, task_id, responsible_ids, expected_version
+            session,
+            ctx.viewer,
+            ctx.clock,
+            task_id,
+            responsible_ids,
+            expected_version,
+            assigned_to_client,
         )
 
 

@@ -14,8 +14,14 @@ TYPE_NAMES = frozenset(
         "ServiceProviderGroup",
         "TaskSeries",
         "Notification",
+        "Employment",
     }
 )
+
+
+# Keys are 32-bit INTEGER primary keys: a larger number names no row, and must not reach the
+# database (PostgreSQL refuses it as a query argument, which would surface as INTERNAL).
+MAX_KEY = 2**31 - 1
 
 
 def to_global_id(type_name: str, key: int) -> str:
@@ -26,7 +32,9 @@ def from_global_id(global_id: str) -> tuple[str, int] | None:
     try:
         raw = base64.urlsafe_b64decode((global_id + "=" * (-len(global_id) % 4)).encode())
         type_name, _, key = raw.decode().partition(":")
-        return (type_name, int(key)) if type_name in TYPE_NAMES and key.isdigit() else None
+        if type_name not in TYPE_NAMES or not (key.isascii() and key.isdigit()):
+            return None
+        return (type_name, int(key)) if int(key) <= MAX_KEY else None
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
 

@@ -67,6 +67,22 @@ class CreateClientInput:
     name: str | None = None
     email: str | None = None
     caseworker_id: strawberry.ID | None = strawberry.UNSET
+    portal_password: str | None = strawberry.field(
+        default=None, description="Gives the client a login for the client dashboard."
+    )
+
+
+@strawberry.input(description="Omitted fields stay as they are.")
+class UpdateClientInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    caseworker_id: strawberry.ID | None = strawberry.UNSET
+    portal_password: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new portal password (the client signs in with their email); null "
+        "withdraws portal access.",
+    )
 
 
 @strawberry.input
@@ -80,6 +96,11 @@ class CreateTaskInput:
     )
     client_id: strawberry.ID | None = None
     details: str | None = None
+    assigned_to_client: bool | None = strawberry.field(
+        default=False,
+        description="Assign the task to the client (clientId then mandatory); responsibleIds "
+        "may then be empty.",
+    )
     service_provider_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="Send the task to another provider of the group: needs "
@@ -115,6 +136,7 @@ class ReassignTaskInput:
         description="The new Who's Responsible (staff of the task's serviceProvider). Empty "
         "leaves it Unassigned."
     )
+    assigned_to_client: bool | None = None
     expected_version: int | None = None
 
 

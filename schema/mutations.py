@@ -17,6 +17,7 @@ from schema.inputs import (
     PostponeTaskInput,
     ReassignTaskInput,
     SetGroupTasksPermissionInput,
+    UpdateClientInput,
     UpdateStaffInput,
     UpdateTaskInput,
 )
@@ -114,7 +115,23 @@ class Mutation:
                 email=input.email,
                 caseworker_id=key_of(input.caseworker_id, "Staff") if caseworker_given else None,
                 caseworker_given=caseworker_given,
+                portal_password=input.portal_password,
             )
+        )
+        return ClientPayload(client=client, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Staff: change a client of their provider.")
+    async def update_client(self, info: GraphQLInfo, input: UpdateClientInput) -> ClientPayload:
+        changes: dict[str, object] = {}
+        for field in ("name", "email", "portal_password"):
+            if _given(getattr(input, field)):
+                changes[field] = getattr(input, field)
+        if _given(input.caseworker_id):
+            changes["caseworker_id"] = (
+                key_of(input.caseworker_id, "Staff") if input.caseworker_id is not None else None
+            )
+        client, errors = await attempt(
+            resolve_people.update_client(info.context, key_of(input.id, "Client"), **changes)
         )
         return ClientPayload(client=client, errors=errors)  # type: ignore[arg-type]
 
@@ -126,6 +143,7 @@ class Mutation:
             responsible_ids=[key_of(i, "Staff") for i in input.responsible_ids or []],
             client_id=key_of(input.client_id, "Client") if input.client_id is not None else None,
             details=input.details,
+            assigned_to_client=bool(input.assigned_to_client),
             service_provider_id=(
                 key_of(input.service_provider_id, "ServiceProvider")
                 if input.service_provider_id is not None
@@ -175,6 +193,7 @@ class Mutation:
                 key_of(input.id, "Task"),
                 [key_of(i, "Staff") for i in input.responsible_ids],
                 input.expected_version,
+                input.assigned_to_client,
             )
         )
         return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]

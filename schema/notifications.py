@@ -6,12 +6,14 @@ from datetime import datetime
 
 import strawberry
 
+from models import Client as ClientRow
 from models import Notification as NotificationRow
 from models import Task as TaskRow
 from schema.enums import NotificationKind
 from schema.ids import to_global_id
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import PageInfo
+from schema.people import Client
 from schema.tasks import Task
 from services.notifications import notification_cursor
 from services.pagination import Page
@@ -81,6 +83,16 @@ class UnassignedTaskAlert:
     task: Task
 
 
+@strawberry.type(
+    description="Pushed to the client's caseworker and the task's responsible staff when a "
+    "client completes a task."
+)
+class ClientTaskCompletion:
+    notification: Notification
+    task: Task
+    client: Client
+
+
 @strawberry.type
 class MarkNotificationsReadPayload:
     unread_count: int
@@ -91,6 +103,12 @@ class MarkNotificationsReadInput:
     ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Omit to mark all of the viewer's notifications read."
     )
+
+
+def client_completion(
+    notification: NotificationRow, task: TaskRow, client: ClientRow
+) -> ClientTaskCompletion:
+    return ClientTaskCompletion(notification=notification, task=task, client=client)  # type: ignore[arg-type]
 
 
 def unassigned_alert(notification: NotificationRow, task: TaskRow) -> UnassignedTaskAlert:

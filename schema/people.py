@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import strawberry
 
 from models import Client as ClientRow
+from models import Employment as EmploymentRow
 from models import ServiceProvider as ServiceProviderRow
 from models import ServiceProviderGroup as GroupRow
 from models import Staff as StaffRow
@@ -18,6 +20,7 @@ from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import TaskConnection
 from schema.prefetch import node_fields, prefetch_tasks
 from services import task_queries
+from services.viewer import StaffViewer
 
 
 @strawberry.type
@@ -82,9 +85,10 @@ class ServiceProvider(Node):
 
 
 def _colleague(info: GraphQLInfo, staff: StaffRow) -> bool:
-    """Staff of another provider (a recipient's staff, a sender) show their name only."""
+    """Only staff of the same provider see more than a name: a client, or staff of another
+    provider (a recipient's staff, a sender), see the name alone."""
     viewer = info.context.viewer
-    return viewer is not None and viewer.provider_id == staff.provider_id
+    return isinstance(viewer, StaffViewer) and viewer.provider_id == staff.provider_id
 
 
 @strawberry.type
@@ -134,6 +138,17 @@ class Staff(Node):
 
 
 @strawberry.type
+class Employment:
+    employer: str
+    start_date: date
+    end_date: date | None
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[EmploymentRow]) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Employment", root.id or 0))
+
+
+@strawberry.type
 class Client(Node):
     is_type_of = row_type_check(ClientRow)
     name: str
@@ -156,6 +171,12 @@ class Client(Node):
         if root.caseworker_id is None:
             return None
         return await info.context.loaders.staff.load(root.caseworker_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    def employments(
+        self, root: strawberry.Parent[ClientRow], info: GraphQLInfo
+    ) -> list[Employment]:
+        return info.context.loaders.employments.get(root.id or 0)  # type: ignore[return-value]
 
     @strawberry.field(description="True when the client can sign in to the client dashboard.")
     def has_portal_access(self, root: strawberry.Parent[ClientRow]) -> bool:

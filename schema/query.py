@@ -99,6 +99,20 @@ class Query:
         await prefetch_tasks(info.context, page.page.rows, node_fields(info))
         return TaskConnection.of(page.page, page.total_count)
 
+    @strawberry.field(
+        description="Signed-in client only: the Task Widget, the tasks assigned to this client."
+    )
+    async def my_tasks(
+        self,
+        info: GraphQLInfo,
+        include_completed: bool | None = False,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> TaskConnection:
+        page = await resolve_tasks.my_tasks(info.context, bool(include_completed), first, after)
+        await prefetch_tasks(info.context, page.page.rows, node_fields(info))
+        return TaskConnection.of(page.page, page.total_count)
+
     @strawberry.field
     async def task(self, info: GraphQLInfo, id: strawberry.ID) -> Task | None:
         return await resolve_tasks.task(info.context, key_of(id, "Task"))  # type: ignore[return-value]

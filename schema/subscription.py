@@ -7,8 +7,16 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from models import NotificationKind
+from resolvers import people as resolve_people
+from schema.ids import key_of
 from schema.node import GraphQLInfo
-from schema.notifications import Notification, UnassignedTaskAlert, unassigned_alert
+from schema.notifications import (
+    ClientTaskCompletion,
+    Notification,
+    UnassignedTaskAlert,
+    client_completion,
+    unassigned_alert,
+)
 from services import permissions
 from subscriptions.streams import notification_stream
 
@@ -40,3 +48,26 @@ class Subscription:
             info.context, after, permissions.require_staff
         ):
             yield notification  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="Staff: completions of tasks assigned to their clients (caseworker) or to "
+        "tasks they are responsible for."
+    )
+    async def client_task_completions(
+        self, info: GraphQLInfo, client_id: strawberry.ID | None = None, after: str | None = None
+    ) -> AsyncGenerator[ClientTaskCompletion, None]:
+        ctx = info.context
+        permissions.require_staff(ctx.viewer)
+        only: int | None = None
+        if client_id is not None:
+            only = (await resolve_people.client(ctx, key_of(client_id, "Client"))).id
+        stream = notification_stream(
+            ctx, after, permissions.require_staff, [NotificationKind.CLIENT_TASK_COMPLETED], only
+        )
+        async for notification in stream:
+            if notification.task_id is None or notification.client_id is None:
+                continue  # the task was deleted meanwhile
+            task = await ctx.loaders.task.load(notification.task_id)
+            client = await ctx.loaders.client.load(notification.client_id)
+            if task is not None and client is not None:
+                yield client_completion(notification, task, client)

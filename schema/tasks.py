@@ -14,6 +14,8 @@ from schema.enums import TaskEventKind, TaskKind, TaskStatus
 from schema.ids import to_global_id
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.people import Client, ServiceProvider, Staff, Viewer
+from services.errors import Forbidden
+from services.viewer import ClientViewer
 
 
 def _viewer_row(ctx: Context, staff_id: int | None, client_id: int | None) -> Viewer | None:
@@ -123,4 +125,6 @@ class Task(Node):
         "reassigned, completed, reopened."
     )
     def history(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> list[TaskEvent]:
+        if isinstance(info.context.viewer, ClientViewer):
+            raise Forbidden("A task's history is for staff")
         return info.context.loaders.history.get(root.id or 0)  # type: ignore[return-value]

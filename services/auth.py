@@ -8,15 +8,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuthSession, ServiceProvider, Staff
+from models import AuthSession, Client, ServiceProvider, Staff
 from services.clock import Clock
 from services.errors import InvalidInput, Problem, ProblemCode
 from services.outbox import outbox
 from services.passwords import verify_password
-from services.viewer import StaffViewer, Viewer
+from services.viewer import ClientViewer, StaffViewer, Viewer
 
 WRONG_CREDENTIALS = "Email or password is incorrect"
 
@@ -40,19 +40,33 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+async def _identity(session: AsyncSession, email: str) -> Staff | Client | None:
+    """Staff first, then a client with portal access: one email names one login."""
+    address = normalise_email(email)
+    staff = await session.scalar(select(Staff).where(Staff.email == address))
+    if staff is not None:
+        return staff
+    return await session.scalar(select(Client).where(Client.login_email == address))
+
+
 async def login(
     session: AsyncSession, email: str, password: str, policy: TokenPolicy, clock: Clock
 ) -> SignedIn:
     """The same answer, in the same time, for an unknown email and a wrong password."""
-    staff = await session.scalar(select(Staff).where(Staff.email == normalise_email(email)))
-    password_ok = verify_password(staff.password_hash if staff else None, password)
-    if staff is None or not password_ok or not staff.active:
+    who = await _identity(session, email)
+    password_hash = (
+        who.password_hash if isinstance(who, Staff) else who.portal_password_hash if who else None
+    )
+    password_ok = verify_password(password_hash, password)
+    allowed = who.active if isinstance(who, Staff) else who is not None
+    if who is None or not password_ok or not allowed:
         raise InvalidInput([Problem(None, ProblemCode.INVALID, WRONG_CREDENTIALS)])
     token = secrets.token_urlsafe(32)
     now = clock.now()
     auth = AuthSession(
         token_hash=policy.digest(token),
-        staff_id=staff.id,
+        staff_id=who.id if isinstance(who, Staff) else None,
+        client_id=who.id if isinstance(who, Client) else None,
         created_at=now,
         expires_at=now + policy.ttl,
     )
@@ -77,20 +91,22 @@ async def logout(session: AsyncSession, viewer: Viewer, clock: Clock) -> None:
 async def viewer_for_token(
     session: AsyncSession, token: str, policy: TokenPolicy, clock: Clock
 ) -> Viewer | None:
-    """None for an unknown, expired or revoked token, or a deactivated staff member.
+    """None for an unknown, expired or revoked token, a deactivated staff member, or a client
+    whose portal access was withdrawn.
 
     Read on every request, so that a deactivation or a removed permission takes effect at once.
     """
     row = (
         await session.execute(
             select(
-                AuthSession.id,
-                Staff,
-                ServiceProvider.timezone,
-                ServiceProvider.group_id,
+                AuthSession.id, Staff, Client, ServiceProvider.timezone, ServiceProvider.group_id
             )
-            .join(Staff, Staff.id == AuthSession.staff_id)  # type: ignore[arg-type]
-            .join(ServiceProvider, ServiceProvider.id == Staff.provider_id)  # type: ignore[arg-type]
+            .outerjoin(Staff, Staff.id == AuthSession.staff_id)  # type: ignore[arg-type]
+            .outerjoin(Client, Client.id == AuthSession.client_id)  # type: ignore[arg-type]
+            .join(
+                ServiceProvider,
+                ServiceProvider.id == func.coalesce(Staff.provider_id, Client.provider_id),
+            )
             .where(
                 AuthSession.token_hash == policy.digest(token),
                 AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
@@ -100,8 +116,18 @@ async def viewer_for_token(
     ).first()
     if row is None:
         return None
-    session_id, staff, timezone, group_id = row
-    if not staff.active:
+    session_id, staff, client, timezone, group_id = row
+    if client is not None:
+        if client.portal_password_hash is None:
+            return None
+        return ClientViewer(
+            client_id=client.id,
+            provider_id=client.provider_id,
+            provider_timezone=timezone,
+            name=client.name,
+            session_id=session_id,
+        )
+    if staff is None or not staff.active:
         return None
     return StaffViewer(
         staff_id=staff.id,

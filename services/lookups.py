@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Client,
+    Employment,
     ServiceProvider,
     ServiceProviderGroup,
     Staff,
@@ -87,3 +88,17 @@ async def staff_of_providers(
 async def tasks_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Task]:
     rows = await session.scalars(select(Task).where(Task.id.in_(ids)))  # type: ignore[union-attr]
     return {row.id: row for row in rows if row.id is not None}
+
+
+async def employments_by_client(
+    session: AsyncSession, client_ids: Sequence[int]
+) -> dict[int, list[Employment]]:
+    rows = await session.scalars(
+        select(Employment)
+        .where(Employment.client_id.in_(client_ids))  # type: ignore[attr-defined]
+        .order_by(Employment.start_date, Employment.id)  # type: ignore[arg-type]
+    )
+    found: dict[int, list[Employment]] = defaultdict(list)
+    for employment in rows:
+        found[employment.client_id].append(employment)
+    return found

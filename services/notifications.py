@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Notification, NotificationKind, Staff, Task
+from models import Client, Notification, NotificationKind, Staff, Task, TaskResponsible
 from services import permissions
 from services.errors import NotFound
 from services.outbox import outbox
@@ -113,6 +113,36 @@ async def tell_assigned(
     recipients = [s for s in newly_responsible if s != by_staff_id]
     message = f"{by_name} made you responsible for: {task.name} (due {task.due_date.isoformat()})"
     await notify(session, recipients, NotificationKind.TASK_ASSIGNED, message, now, task.id)
+
+
+async def tell_client_completed(
+    session: AsyncSession, task: Task, client_name: str, now: datetime
+) -> None:
+    """CLIENT_TASK_COMPLETED, to the client's caseworker and the task's responsible staff."""
+    caseworker = await session.scalar(
+        select(Client.caseworker_id).where(Client.id == task.client_id)
+    )
+    responsible = await session.scalars(
+        select(TaskResponsible.staff_id).where(TaskResponsible.task_id == task.id)
+    )
+    wanted = {*responsible, *([caseworker] if caseworker else [])}
+    active = await session.scalars(
+        select(Staff.id).where(
+            Staff.id.in_(wanted),  # type: ignore[union-attr]
+            Staff.provider_id == task.provider_id,
+            Staff.active.is_(True),  # type: ignore[attr-defined]
+        )
+    )
+    message = f"{client_name} completed: {task.name}"
+    await notify(
+        session,
+        [i for i in active if i is not None],
+        NotificationKind.CLIENT_TASK_COMPLETED,
+        message,
+        now,
+        task.id,
+        task.client_id,
+    )
 
 
 def _mine(staff_id: int) -> Any:

@@ -14,12 +14,12 @@ from models import Client, ServiceProvider, ServiceProviderGroup, Staff
 from services import permissions
 from services.auth import normalise_email
 from services.clock import Clock
-from services.errors import NotFound, Problems
+from services.errors import BadRequest, NotFound, Problems
 from services.outbox import outbox
 from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from services.passwords import hash_password, password_problem
-from services.validation import NAME_MAX, blank, clean, contains_pattern, email_problem
-from services.viewer import StaffViewer, Viewer
+from services.validation import KEEP, NAME_MAX, Keep, blank, clean, contains_pattern, email_problem
+from services.viewer import ClientViewer, StaffViewer, Viewer
 
 TASKS = "TASKS"
 
@@ -34,8 +34,12 @@ def timezone_problem(timezone: str | None) -> str | None:
     return None
 
 
-async def _email_taken(session: AsyncSession, email: str) -> bool:
-    return bool(await session.scalar(select(exists().where(Staff.email == email))))
+async def _email_taken(session: AsyncSession, email: str, client_id: int | None = None) -> bool:
+    """Whether a staff member or (another) client already signs in with this email."""
+    if await session.scalar(select(exists().where(Staff.email == email))):
+        return True
+    clients = select(exists().where(Client.login_email == email, Client.id != (client_id or 0)))
+    return bool(await session.scalar(clients))
 
 
 def _check_name(problems: Problems, name: str | None, label: str = "Name") -> None:
@@ -276,6 +280,34 @@ async def group_providers(session: AsyncSession, group_id: int) -> list[ServiceP
     return list((await session.scalars(query.order_by(ServiceProvider.name))).all())
 
 
+async def _check_client(
+    session: AsyncSession,
+    problems: Problems,
+    staff: StaffViewer,
+    email: str | None,
+    caseworker_id: int | None,
+    portal_password: str | None,
+    client_id: int | None = None,
+) -> None:
+    if not blank(email) and (problem := email_problem(email)):
+        problems.invalid("email", problem)
+    if caseworker_id is not None:
+        caseworker = await session.get(Staff, caseworker_id) if caseworker_id else None
+        if caseworker is None or caseworker.provider_id != staff.provider_id:
+            problems.invalid("caseworkerId", "Caseworker must be staff of your provider")
+        elif not caseworker.active:
+            problems.invalid("caseworkerId", "Caseworker must be active staff")
+    if portal_password is not None:
+        if problem := password_problem(portal_password):
+            problems.invalid("portalPassword", problem)
+        if blank(email):
+            problems.required("email", "Email must be entered for a client to sign in")
+        elif not email_problem(email) and await _email_taken(
+            session, normalise_email(str(email)), client_id
+        ):
+            problems.invalid("email", "Email is already used to sign in")
+
+
 async def create_client(
     session: AsyncSession,
     viewer: Viewer | None,
@@ -285,24 +317,29 @@ async def create_client(
     email: str | None,
     caseworker_id: int | None,
     caseworker_given: bool,
+    portal_password: str | None = None,
 ) -> Client:
+    """portal_password gives the client a login (their email) for the client dashboard."""
     staff = permissions.require_staff(viewer)
     problems = Problems()
     _check_name(problems, name)
-    if not blank(email) and (problem := email_problem(email)):
-        problems.invalid("email", problem)
-    if caseworker_given:
-        caseworker = await session.get(Staff, caseworker_id) if caseworker_id else None
-        if caseworker is None or caseworker.provider_id != staff.provider_id:
-            problems.invalid("caseworkerId", "Caseworker must be staff of your provider")
-        elif not caseworker.active:
-            problems.invalid("caseworkerId", "Caseworker must be active staff")
+    await _check_client(
+        session,
+        problems,
+        staff,
+        email,
+        caseworker_id if caseworker_given else None,
+        portal_password,
+    )
     problems.raise_any()
+    address = normalise_email(email) if email and not blank(email) else None
     client = Client(
         provider_id=staff.provider_id,
         name=str(name).strip(),
-        email=normalise_email(email) if not blank(email) and email else None,
+        email=address,
         caseworker_id=caseworker_id if caseworker_given else None,
+        portal_password_hash=hash_password(portal_password) if portal_password else None,
+        login_email=address if portal_password else None,
         created_at=clock.now(),
     )
     session.add(client)
@@ -310,12 +347,70 @@ async def create_client(
     return client
 
 
-async def get_client(session: AsyncSession, viewer: Viewer | None, client_id: int) -> Client:
+async def update_client(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    client_id: int,
+    *,
+    name: str | Keep | None = KEEP,
+    email: str | Keep | None = KEEP,
+    caseworker_id: int | Keep | None = KEEP,
+    portal_password: str | Keep | None = KEEP,
+) -> Client:
+    """portal_password None withdraws portal access; a new one replaces the old."""
     staff = permissions.require_staff(viewer)
-    client = await session.get(Client, client_id)
+    client = await session.get(Client, client_id, with_for_update=True)
     if client is None:
         raise NotFound()
     permissions.require_same_provider(staff, client.provider_id)
+    new_email = client.email if email is KEEP else email
+    new_password = None if portal_password is KEEP else portal_password
+    problems = Problems()
+    if name is not KEEP:
+        _check_name(problems, name)
+    signs_in = new_password is not None or (
+        portal_password is KEEP and client.portal_password_hash is not None
+    )
+    await _check_client(
+        session,
+        problems,
+        staff,
+        None if email is KEEP else email,
+        None if caseworker_id is KEEP else caseworker_id,
+        new_password,
+        client.id,
+    )
+    if signs_in and new_password is None and blank(new_email):
+        problems.required("email", "Email must be entered for a client to sign in")
+    elif (
+        signs_in
+        and new_password is None
+        and email is not KEEP
+        and await _email_taken(session, normalise_email(str(new_email)), client.id)
+    ):
+        problems.invalid("email", "Email is already used to sign in")
+    problems.raise_any()
+    if name is not KEEP:
+        client.name = str(name).strip()
+    if email is not KEEP:
+        client.email = normalise_email(email) if email and not blank(email) else None
+    if caseworker_id is not KEEP:
+        client.caseworker_id = caseworker_id
+    if portal_password is not KEEP:
+        client.portal_password_hash = hash_password(portal_password) if portal_password else None
+    client.login_email = client.email if client.portal_password_hash else None
+    await session.flush()
+    return client
+
+
+async def get_client(session: AsyncSession, viewer: Viewer | None, client_id: int) -> Client:
+    """Staff: their provider's clients. A signed-in client: only themselves."""
+    viewer = permissions.require_signed_in(viewer)
+    client = await session.get(Client, client_id)
+    if client is None or client.provider_id != viewer.provider_id:
+        raise NotFound()
+    if isinstance(viewer, ClientViewer) and viewer.client_id != client.id:
+        raise NotFound()
     return client
 
 
@@ -341,6 +436,8 @@ async def list_clients(
     query = select(Client).where(*conditions).order_by(Client.name, Client.id)
     if after is not None:
         name, last_id = decode_cursor(after, "CLIENT_NAME", 2)
+        if not isinstance(name, str) or type(last_id) is not int or not 0 <= last_id < 2**31:
+            raise BadRequest("after is not a cursor returned by this list")
         query = query.where(tuple_(Client.name, Client.id) > tuple_(name, last_id))
     rows = list((await session.scalars(query.limit(limit + 1))).all())
     total = int(

@@ -16,7 +16,7 @@ from services.clock import Clock, today_in
 from services.errors import BadRequest, NotFound
 from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from services.validation import clean, contains_pattern
-from services.viewer import Viewer
+from services.viewer import ClientViewer, Viewer
 
 
 class TaskOrder(enum.StrEnum):
@@ -122,6 +122,29 @@ def _parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+async def _page(
+    session: AsyncSession,
+    scope: Any,
+    today: date,
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    first: int | None,
+    after: str | None,
+) -> TaskPage:
+    limit = check_page_size(first)
+    base = _filtered(select(Task).where(scope), task_filter, today)
+    rows = list((await session.scalars(_ordered_after(base, order, after).limit(limit + 1))).all())
+    count_query = _filtered(select(func.count()).select_from(Task).where(scope), task_filter, today)
+    total = int(await session.scalar(count_query) or 0)
+    page_rows = rows[:limit]
+    cursors = [encode_cursor(order.value, _sort_key(order, t)) for t in page_rows]
+    return TaskPage(
+        page=Page(rows=page_rows, cursors=cursors, has_next_page=len(rows) > limit),
+        total_count=total,
+        today=today,
+    )
+
+
 async def list_provider_tasks(
     session: AsyncSession,
     viewer: Viewer | None,
@@ -133,30 +156,41 @@ async def list_provider_tasks(
 ) -> TaskPage:
     """The Tasks screen of the viewer's provider."""
     staff = permissions.require_tasks(viewer)
-    limit = check_page_size(first)
     today = today_in(clock, staff.provider_timezone)
-    base = _filtered(select(Task).where(Task.provider_id == staff.provider_id), task_filter, today)
-    rows = list((await session.scalars(_ordered_after(base, order, after).limit(limit + 1))).all())
-    count_query = _filtered(
-        select(func.count()).select_from(Task).where(Task.provider_id == staff.provider_id),
-        task_filter,
-        today,
+    scope = Task.provider_id == staff.provider_id
+    return await _page(session, scope, today, task_filter, order, first, after)
+
+
+async def list_my_tasks(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    include_completed: bool,
+    first: int | None,
+    after: str | None,
+) -> TaskPage:
+    """The client's Task Widget: tasks assigned to this client, soonest due first."""
+    client = permissions.require_client(viewer)
+    today = today_in(clock, client.provider_timezone)
+    scope = and_(
+        Task.client_id == client.client_id,
+        Task.assigned_to_client.is_(True),  # type: ignore[attr-defined]
     )
-    total = int(await session.scalar(count_query) or 0)
-    page_rows = rows[:limit]
-    cursors = [encode_cursor(order.value, _sort_key(order, t)) for t in page_rows]
-    return TaskPage(
-        page=Page(rows=page_rows, cursors=cursors, has_next_page=len(rows) > limit),
-        total_count=total,
-        today=today,
-    )
+    task_filter = TaskFilter(include_completed=include_completed)
+    return await _page(session, scope, today, task_filter, TaskOrder.DUE_DATE_ASC, first, after)
 
 
 async def get_task(session: AsyncSession, viewer: Viewer | None, task_id: int) -> Task:
-    staff = permissions.require_tasks(viewer)
+    """Staff: their provider's tasks and those it sent. A client: tasks assigned to them."""
+    viewer = permissions.require_signed_in(viewer)
     task = await session.get(Task, task_id)
-    if task is None or not permissions.can_read_task(
-        staff, task.provider_id, task.origin_provider_id
-    ):
+    if task is None:
+        raise NotFound()
+    if isinstance(viewer, ClientViewer):
+        if task.client_id != viewer.client_id or not task.assigned_to_client:
+            raise NotFound()
+        return task
+    staff = permissions.require_tasks(viewer)
+    if not permissions.can_read_task(staff, task.provider_id, task.origin_provider_id):
         raise NotFound()
     return task

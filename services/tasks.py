@@ -28,17 +28,17 @@ from models import (
 from services import notifications, permissions
 from services.clock import Clock, today_in
 from services.errors import NotFound, Problems
-from services.validation import DETAILS_MAX, TASK_NAME_MAX, DateInput, InvalidDate, blank, clean
-from services.viewer import StaffViewer, Viewer
-
-
-class Keep(enum.Enum):
-    """A field left out of an edit: keep what is stored."""
-
-    KEEP = "KEEP"
-
-
-KEEP: Final = Keep.KEEP
+from services.validation import (
+    DETAILS_MAX,
+    KEEP,
+    TASK_NAME_MAX,
+    DateInput,
+    InvalidDate,
+    Keep,
+    blank,
+    clean,
+)
+from services.viewer import ClientViewer, StaffViewer, Viewer
 
 
 class PostponeBy(enum.StrEnum):
@@ -66,6 +66,8 @@ class NewTask:
     details: str | None = None
     # Another provider of the group: the task lands on its Tasks screen.
     service_provider_id: int | None = None
+    # The client's to do: shown in their Task Widget; Who's Responsible may then be empty.
+    assigned_to_client: bool = False
 
 
 @dataclass
@@ -183,7 +185,7 @@ def _record(
     session: AsyncSession,
     task: Task,
     kind: TaskEventKind,
-    viewer: StaffViewer,
+    viewer: Viewer,
     at: datetime,
     summary: str,
 ) -> None:
@@ -193,7 +195,8 @@ def _record(
             task_id=task.id,
             kind=kind,
             at=at,
-            by_staff_id=viewer.staff_id,
+            by_staff_id=viewer.staff_id if isinstance(viewer, StaffViewer) else None,
+            by_client_id=viewer.client_id if isinstance(viewer, ClientViewer) else None,
             summary=summary,
             version=task.version,
         )
@@ -268,8 +271,10 @@ async def create_task(
             responsible = await _responsible_staff(
                 session, problems, provider_id, new.responsible_ids
             )
-    elif not sending:
+    elif not sending and not new.assigned_to_client:
         problems.required("responsibleIds", "Who's Responsible must be entered")
+    if new.assigned_to_client and new.client_id is None:
+        problems.required("clientId", "Choose the client the task is assigned to")
     if new.client_id is not None and provider_id:
         await _client_of(session, problems, provider_id, new.client_id)
     problems.raise_any()
@@ -283,6 +288,7 @@ async def create_task(
         details=clean(new.details),
         due_date=new.due_date,
         client_id=new.client_id,
+        assigned_to_client=new.assigned_to_client,
         created_by_id=staff.staff_id,
         created_at=now,
         version=0,
@@ -294,6 +300,8 @@ async def create_task(
     summary = f"Created, due {new.due_date.isoformat()}, responsible: " + _people(
         [m.name for m in responsible]
     )
+    if new.assigned_to_client:
+        summary += ", assigned to the client"
     if sending:
         summary += f" (sent by {await _provider_name(session, staff.provider_id)})"
     _record(session, task, TaskEventKind.CREATED, staff, now, summary)
@@ -301,7 +309,7 @@ async def create_task(
     if responsible:
         ids = [m.id for m in responsible if m.id is not None]
         await notifications.tell_assigned(session, task, ids, staff.staff_id, staff.name, now)
-    else:
+    elif not task.assigned_to_client:
         origin = await _provider_name(session, staff.provider_id)
         await notifications.alert_unassigned(session, task, origin, now)
     return task
@@ -407,16 +415,17 @@ async def reassign_task(
     task_id: int,
     responsible_ids: Sequence[int],
     expected_version: int | None,
+    assigned_to_client: bool | None = None,
 ) -> Task:
     task = await load_for_change(session, viewer, task_id)
     staff = permissions.require_tasks(viewer)
     problems = Problems()
     responsible = await _responsible_staff(session, problems, task.provider_id, responsible_ids)
+    if assigned_to_client and task.client_id is None:
+        problems.invalid("assignedToClient", "Only a task about a client can be assigned to them")
     await _check_version(session, problems, task, expected_version)
     problems.raise_any()
 
-    before = await responsible_names(session, task.id)  # type: ignore[arg-type]
-    after = [m.name for m in responsible]
     current_ids = list(
         await session.scalars(
             select(TaskResponsible.staff_id)
@@ -424,22 +433,43 @@ async def reassign_task(
             .order_by(TaskResponsible.position)  # type: ignore[arg-type]
         )
     )
-    if current_ids == [m.id for m in responsible]:
+    changes = _Changes()
+    if current_ids != [m.id for m in responsible]:
+        before = await responsible_names(session, task.id or 0)
+        changes.add(f"Responsible: {_people(before)} -> {_people([m.name for m in responsible])}")
+        await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
+        for position, member in enumerate(responsible):
+            session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
+    was_for_client = task.assigned_to_client
+    if assigned_to_client is not None and assigned_to_client != was_for_client:
+        changes.add(f"Assigned to the client: {_yes(was_for_client)} -> {_yes(assigned_to_client)}")
+        task.assigned_to_client = assigned_to_client
+    if not changes:
         return task
-    await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
-    for position, member in enumerate(responsible):
-        session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
     now = clock.now()
-    summary = f"Responsible: {_people(before)} -> {_people(after)}"
-    _record(session, task, TaskEventKind.REASSIGNED, staff, now, summary)
+    _record(session, task, TaskEventKind.REASSIGNED, staff, now, changes.text())
     await session.flush()
     if responsible:
         await notifications.resolve_unassigned(session, task.id or 0, now)
         newly = [m.id for m in responsible if m.id is not None and m.id not in current_ids]
         await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
-    elif not task.assigned_to_client:
+    elif task.assigned_to_client:
+        await notifications.resolve_unassigned(session, task.id or 0, now)
+    elif current_ids or was_for_client:  # this change left it Unassigned
         origin = await _provider_name(session, task.origin_provider_id)
         await notifications.alert_unassigned(session, task, origin, now)
+    return task
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+async def _load_for_client(session: AsyncSession, viewer: ClientViewer, task_id: int) -> Task:
+    """A client changes only tasks assigned to them."""
+    task = await session.get(Task, task_id, with_for_update=True)
+    if task is None or task.client_id != viewer.client_id or not task.assigned_to_client:
+        raise NotFound()
     return task
 
 
@@ -450,8 +480,13 @@ async def complete_task(
     task_id: int,
     expected_version: int | None,
 ) -> Task:
-    task = await load_for_change(session, viewer, task_id)
-    staff = permissions.require_tasks(viewer)
+    """Staff with the Tasks permission, or the client the task is assigned to."""
+    if isinstance(viewer, ClientViewer):
+        task = await _load_for_client(session, viewer, task_id)
+        done_by: Viewer = viewer
+    else:
+        task = await load_for_change(session, viewer, task_id)
+        done_by = permissions.require_tasks(viewer)
     problems = Problems()
     if task.status == TaskStatus.COMPLETED:
         problems.invalid(None, "This task is already completed")
@@ -461,10 +496,12 @@ async def complete_task(
     now = clock.now()
     task.status = TaskStatus.COMPLETED
     task.completed_at = now
-    task.completed_by_staff_id = staff.staff_id
-    task.completed_by_client_id = None
-    _record(session, task, TaskEventKind.COMPLETED, staff, now, f"Completed by {staff.name}")
+    task.completed_by_staff_id = done_by.staff_id if isinstance(done_by, StaffViewer) else None
+    task.completed_by_client_id = done_by.client_id if isinstance(done_by, ClientViewer) else None
+    _record(session, task, TaskEventKind.COMPLETED, done_by, now, f"Completed by {done_by.name}")
     await session.flush()
+    if isinstance(done_by, ClientViewer):
+        await notifications.tell_client_completed(session, task, done_by.name, now)
     return task
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from datetime import date
+from typing import Final
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME_MAX = 200
 TASK_NAME_MAX = 500
 DETAILS_MAX = 10_000
+
+
+class Keep(enum.Enum):
+    """A field left out of an edit: keep what is stored."""
+
+    KEEP = "KEEP"
+
+
+KEEP: Final = Keep.KEEP
 
 
 class InvalidDate:

@@ -24,10 +24,16 @@ CLOSE_SESSION_ENDED = 4403
 
 
 async def _read_after(
-    ctx: Context, staff_id: int, after_id: int, kinds: Sequence[NotificationKind] | None
+    ctx: Context,
+    staff_id: int,
+    after_id: int,
+    kinds: Sequence[NotificationKind] | None,
+    client_id: int | None,
 ) -> list[Notification]:
     async with ctx.session_factory() as session:
-        return await notifications.notifications_after(session, staff_id, after_id, kinds)
+        return await notifications.notifications_after(
+            session, staff_id, after_id, kinds, client_id
+        )
 
 
 async def _start_id(ctx: Context, staff_id: int, after: str | None) -> int:
@@ -61,6 +67,7 @@ async def notification_stream(
     after: str | None,
     check: Callable[[Viewer | None], StaffViewer],
     kinds: Sequence[NotificationKind] | None = None,
+    client_id: int | None = None,
 ) -> AsyncIterator[Notification]:
     viewer = check(ctx.viewer)
     hub = ctx.services.hub
@@ -68,7 +75,7 @@ async def notification_stream(
         raise RuntimeError("subscriptions need the event hub (started by the app's lifespan)")
     async with hub.listen(viewer.staff_id) as queue:
         last = await _start_id(ctx, viewer.staff_id, after)
-        for notification in await _read_after(ctx, viewer.staff_id, last, kinds):
+        for notification in await _read_after(ctx, viewer.staff_id, last, kinds, client_id):
             last = max(last, notification.id or 0)
             yield notification
         while True:
@@ -82,7 +89,7 @@ async def notification_stream(
             assert isinstance(event, NotificationAdded)
             if event.notification_id <= last:
                 continue
-            for notification in await _read_after(ctx, viewer.staff_id, last, kinds):
+            for notification in await _read_after(ctx, viewer.staff_id, last, kinds, client_id):
                 last = max(last, notification.id or 0)
                 yield notification
             last = max(last, event.notification_id)
