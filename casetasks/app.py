@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 import schema
+from casetasks import graphiql
 from casetasks.db import create_engine, create_session_factory
 from casetasks.logs import AccessLog
+from casetasks.scheduler import run_periodically
 from casetasks.settings import Settings, get_settings
 from resolvers.context import Context, Services, bearer_token
 from resolvers.loaders import Loaders
@@ -33,6 +38,11 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(schema.build_schema(), **kwargs)
         self.services = services
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Strawberry's GraphiQL, with its assets served locally once fetched (see graphiql.py)."""
+        prefix = request.scope.get("root_path", "") + graphiql.ASSETS_ROUTE
+        return HTMLResponse(graphiql.local_page(self.graphql_ide_html, prefix))
 
     async def viewer(self, token: str | None) -> Viewer | None:
         if token is None:
@@ -69,17 +79,24 @@ class GraphQLApp(GraphQL[Context, None]):
         return context
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
-    settings = settings or get_settings()
+def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:
     engine = create_engine(settings.database_url)
-    hub = EventHub(settings.broadcast_backend_url)
     services = Services(
         session_factory=create_session_factory(engine),
-        clock=clock or SystemClock(),
+        clock=clock,
         tokens=TokenPolicy(settings.secret_key, timedelta(hours=settings.token_ttl_hours)),
-        hub=hub,
+        hub=EventHub(settings.broadcast_backend_url),
         max_page_size=settings.max_page_size,
+        series_lead_days=settings.series_lead_days,
     )
+    return services, engine
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
+    settings = settings or get_settings()
+    services, engine = build_services(settings, clock or SystemClock())
+    hub = services.hub
+    assert hub is not None
     graphql = GraphQLApp(services)
 
     async def healthz(_request: Request) -> Response:
@@ -96,9 +113,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await hub.start()
+        scheduler = asyncio.create_task(
+            run_periodically(services, settings.materialize_interval_seconds),
+            name="casetasks-scheduler",
+        )
         try:
             yield
         finally:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
             await hub.stop()
             await engine.dispose()
 
@@ -108,6 +132,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Mount(graphiql.ASSETS_ROUTE, graphiql.AssetFiles(), name="graphiql-assets"),
         ],
         lifespan=lifespan,
     )

@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
 
     commands.add_parser("demo", help="load demo data into an empty database, print the logins")
+    commands.add_parser(
+        "materialize", help="make the due occurrences of repeating tasks (idempotent)"
+    )
     return parser
 
 
@@ -91,6 +94,25 @@ async def _create_provider(settings: Settings, args: argparse.Namespace) -> dict
     }
 
 
+async def _materialize(settings: Settings) -> int:
+    """One pass, publishing alerts through the shared broadcast backend when there is one."""
+    from casetasks.app import build_services
+    from casetasks.scheduler import materialize_due
+
+    services, engine = build_services(settings, SystemClock())
+    shared = not settings.broadcast_backend_url.startswith("memory://")
+    hub = services.hub if shared else None
+    services.hub = hub
+    try:
+        if hub is not None:
+            await hub.start()
+        return await materialize_due(services)
+    finally:
+        if hub is not None:
+            await hub.stop()
+        await engine.dispose()
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -122,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("database is at the latest revision")
         elif args.command == "create-provider":
             print(json.dumps(asyncio.run(_create_provider(settings, args)), indent=2))
+        elif args.command == "materialize":
+            print(f"made {asyncio.run(_materialize(settings))} occurrences")
         elif args.command == "demo":
             print(asyncio.run(demo.load(settings)))
         elif args.command == "serve":

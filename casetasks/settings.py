@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     port: int = 8000
     token_ttl_hours: float = 12.0
     max_page_size: int = 200
+    # Repeating tasks: days before its scheduled date an occurrence enters the task list, and
+    # how often the in-server scheduler looks for due occurrences.
+    series_lead_days: int = Field(default=0, ge=0, le=366)
+    materialize_interval_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "info"
 
     @field_validator("database_url")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
-from casetasks.db import create_engine
 
 config = context.config
 target_metadata = models.metadata
@@ -25,8 +26,17 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _sqlite_without_cascades(dbapi_connection: Any, _record: Any) -> None:
+    # A batch migration rebuilds a table by dropping it; with foreign keys enforced that drop
+    # would cascade into the rows that reference it.
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+
 async def _run_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    url = config.get_main_option("sqlalchemy.url") or ""
+    engine = create_async_engine(url)
+    if url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_without_cascades)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

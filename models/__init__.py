@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from models.auth import AuthSession
 from models.notifications import Notification, NotificationKind
 from models.people import Client, Employment, ServiceProvider, ServiceProviderGroup, Staff
+from models.series import TaskSeries, TaskSeriesResponsible
 from models.tasks import Task, TaskEvent, TaskEventKind, TaskKind, TaskResponsible, TaskStatus
 
 metadata = SQLModel.metadata
@@ -23,6 +24,8 @@ __all__ = [
     "TaskEventKind",
     "TaskKind",
     "TaskResponsible",
+    "TaskSeries",
+    "TaskSeriesResponsible",
     "TaskStatus",
     "metadata",
 ]

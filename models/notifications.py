@@ -23,6 +23,8 @@ class Notification(SQLModel, table=True):
         # The widget and subscription replay: one person's notifications in id order.
         Index("ix_notification_recipient_id", "recipient_id", "id"),
         Index("ix_notification_task_kind", "task_id", "kind"),
+        # Ids are never reused on SQLite either: a deleted task's id must not name a new one.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -39,6 +39,10 @@ class Task(SQLModel, table=True):
         Index("ix_task_provider_due", "provider_id", "due_date", "id"),
         Index("ix_task_client_due", "client_id", "due_date", "id"),
         Index("ix_task_provider_created", "provider_id", "created_at", "id"),
+        # One occurrence per series and scheduled date, however many schedulers run.
+        Index("uq_task_series_scheduled", "series_id", "scheduled_date", unique=True),
+        # Ids are never reused on SQLite either: a deleted task's id must not name a new one.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -59,6 +63,9 @@ class Task(SQLModel, table=True):
     completed_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
     completed_by_client_id: int | None = Field(default=None, foreign_key="client.id")
     milestone_month: int | None = None
+    series_id: int | None = Field(default=None, foreign_key="task_series.id")
+    scheduled_date: date | None = None
+    employment_id: int | None = Field(default=None, foreign_key="employment.id", index=True)
     version: int = 1
 
 

@@ -23,6 +23,7 @@ class Services:
     tokens: TokenPolicy
     hub: EventHub | None = None
     max_page_size: int = 200
+    series_lead_days: int = 0
 
 
 @dataclass

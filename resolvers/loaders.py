@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from casetasks.db import SessionFactory
-from models import Client, Employment, ServiceProvider, ServiceProviderGroup, Staff, Task, TaskEvent
+from models import Client, Employment, ServiceProvider, ServiceProviderGroup, Staff, Task, TaskEvent, TaskSeries
 from services import lookups
 
 V = TypeVar("V")
@@ -62,6 +62,7 @@ class Loaders:
     provider_staff: Loader[list[Staff]]
     task: Loader[Task | None]
     employments: Loader[list[Employment]]
+    series: Loader[TaskSeries | None]
 
     @classmethod
     def create(cls, factory: SessionFactory, cache: bool = True) -> Loaders:
@@ -76,4 +77,5 @@ class Loaders:
             provider_staff=_loader(factory, lookups.staff_of_providers, list, cache),
             task=_loader(factory, lookups.tasks_by_id, None, cache),
             employments=_loader(factory, lookups.employments_by_client, list, cache),
+            series=_loader(factory, lookups.series_by_id, None, cache),
         )

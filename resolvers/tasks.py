@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
-from models import Task
+from models import Task, TaskSeries
 from resolvers.changes import change
 from resolvers.context import Context
-from services import task_queries, tasks
+from services import outreach, task_queries, tasks
+from services import series as series_service
 from services.tasks import NewTask, PostponeBy, TaskEdit
 from services.validation import DateInput
 
@@ -47,16 +49,29 @@ def _forget(ctx: Context, task_id: int) -> None:
 
 async def create_task(ctx: Context, new: NewTask) -> Task:
     async with change(ctx) as session:
-        return await tasks.create_task(session, ctx.viewer, ctx.clock, new)
+        return await tasks.create_task(
+            session, ctx.viewer, ctx.clock, new, ctx.services.series_lead_days
+        )
 
 
 async def update_task(
-    ctx: Context, task_id: int, edit: TaskEdit, expected_version: int | None
+    ctx: Context,
+    task_id: int,
+    edit: TaskEdit,
+    expected_version: int | None,
+    scope: tasks.ChangeScope = tasks.ChangeScope.THIS,
 ) -> Task:
     _forget(ctx, task_id)
     async with change(ctx) as session:
         return await tasks.update_task(
-            session, ctx.viewer, ctx.clock, task_id, edit, expected_version
+            session,
+            ctx.viewer,
+            ctx.clock,
+            task_id,
+            edit,
+            expected_version,
+            scope,
+            ctx.services.series_lead_days,
         )
 
 
@@ -106,7 +121,46 @@ async def reopen_task(ctx: Context, task_id: int, expected_version: int | None) 
         return await tasks.reopen_task(session, ctx.viewer, ctx.clock, task_id, expected_version)
 
 
-async def delete_task(ctx: Context, task_id: int) -> list[int]:
+async def delete_task(
+    ctx: Context, task_id: int, scope: tasks.ChangeScope = tasks.ChangeScope.THIS
+) -> list[int]:
     _forget(ctx, task_id)
     async with change(ctx) as session:
-        return await tasks.delete_task(session, ctx.viewer, task_id)
+        return await tasks.delete_task(session, ctx.viewer, task_id, scope)
+
+
+async def series(ctx: Context, series_id: int) -> TaskSeries:
+    async with ctx.session_factory() as session:
+        return await series_service.get_series(session, ctx.viewer, series_id)
+
+
+async def upcoming(ctx: Context, item: TaskSeries, first: int) -> list[date]:
+    async with ctx.session_factory() as session:
+        return await series_service.upcoming(session, item, ctx.clock, first)
+
+
+async def occurrences(
+    ctx: Context, series_id: int, include_completed: bool, first: int | None, after: str | None
+) -> task_queries.TaskPage:
+    async with ctx.session_factory() as session:
+        return await task_queries.list_series_occurrences(
+            session, ctx.viewer, ctx.clock, series_id, include_completed, first, after
+        )
+
+
+async def record_employment(
+    ctx: Context, client_id: int, employer: str | None, start_date: DateInput | None
+) -> outreach.EmploymentResult:
+    async with change(ctx) as session:
+        return await outreach.record_employment(
+            session, ctx.viewer, ctx.clock, client_id, employer, start_date
+        )
+
+
+async def end_employment(
+    ctx: Context, employment_id: int, end_date: DateInput | None, cancel_remaining: bool
+) -> outreach.EmploymentResult:
+    async with change(ctx) as session:
+        return await outreach.end_employment(
+            session, ctx.viewer, employment_id, end_date, cancel_remaining
+        )

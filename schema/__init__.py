@@ -16,6 +16,7 @@ from schema.notifications import Notification
 from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
+from schema.series import TaskSeries
 from schema.subscription import Subscription
 from schema.tasks import Task
 
@@ -37,7 +38,15 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Task, Staff, Client, ServiceProvider, ServiceProviderGroup, Notification],
+        types=[
+            Task,
+            Staff,
+            Client,
+            ServiceProvider,
+            ServiceProviderGroup,
+            Notification,
+            TaskSeries,
+        ],
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             ErrorCodes,

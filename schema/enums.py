@@ -10,7 +10,10 @@ from models import NotificationKind as _NotificationKind
 from models import TaskEventKind as _TaskEventKind
 from models import TaskKind as _TaskKind
 from models import TaskStatus as _TaskStatus
+from services.recurrence import Frequency as _Frequency
+from services.recurrence import Weekday as _Weekday
 from services.task_queries import TaskOrder as _TaskOrder
+from services.tasks import ChangeScope as _ChangeScope
 from services.tasks import PostponeBy as _PostponeBy
 
 
@@ -37,9 +40,15 @@ strawberry.enum(_TaskEventKind, name="TaskEventKind")
 strawberry.enum(_TaskOrder, name="TaskOrder")
 strawberry.enum(_PostponeBy, name="PostponeBy")
 strawberry.enum(_NotificationKind, name="NotificationKind")
+strawberry.enum(_Frequency, name="Frequency")
+strawberry.enum(_Weekday, name="Weekday")
+strawberry.enum(_ChangeScope, name="ChangeScope")
 TaskStatus = _TaskStatus
 TaskKind = _TaskKind
 TaskEventKind = _TaskEventKind
 TaskOrder = _TaskOrder
 PostponeBy = _PostponeBy
 NotificationKind = _NotificationKind
+Frequency = _Frequency
+Weekday = _Weekday
+ChangeScope = _ChangeScope

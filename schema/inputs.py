@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from schema.enums import Permission, PostponeBy, TaskKind
+from schema.enums import ChangeScope, Frequency, Permission, PostponeBy, TaskKind, Weekday
 
 
 @strawberry.input
@@ -86,6 +86,22 @@ class UpdateClientInput:
 
 
 @strawberry.input
+class RecurrenceInput:
+    frequency: Frequency
+    interval: int | None = strawberry.field(
+        default=1, description="Every N days/weeks/months/years."
+    )
+    by_weekday: list[Weekday] | None = strawberry.field(
+        default=None,
+        description="WEEKLY only: the days of the week; default the weekday of the first due date.",
+    )
+    until: date | None = strawberry.field(
+        default=None, description="Last possible date (inclusive). At most one of until and count."
+    )
+    count: int | None = strawberry.field(default=None, description="Number of occurrences.")
+
+
+@strawberry.input
 class CreateTaskInput:
     name: str | None = strawberry.field(default=None, description="Task Name: mandatory.")
     due_date: date | None = strawberry.field(default=None, description="Due Date: mandatory.")
@@ -107,6 +123,9 @@ class CreateTaskInput:
         "groupTasksPermission. It arrives Unassigned unless responsibleIds name that "
         "provider's staff.",
     )
+    recurrence: RecurrenceInput | None = strawberry.field(
+        default=None, description="Makes it a repeating task; dueDate is the first occurrence."
+    )
 
 
 @strawberry.input
@@ -117,6 +136,17 @@ class UpdateTaskInput:
     details: str | None = strawberry.UNSET
     due_date: date | None = strawberry.UNSET
     client_id: strawberry.ID | None = strawberry.UNSET
+    scope: ChangeScope | None = ChangeScope.THIS
+    recurrence: RecurrenceInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="THIS_AND_FOLLOWING on an occurrence: the repeating task's new rule from "
+        "this occurrence on.",
+    )
+    responsible_ids: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="THIS_AND_FOLLOWING on an occurrence: Who's Responsible from this "
+        "occurrence on.",
+    )
 
 
 @strawberry.input
@@ -149,3 +179,27 @@ class CompleteTaskInput:
 @strawberry.input
 class DeleteTaskInput:
     id: strawberry.ID
+    scope: ChangeScope | None = strawberry.field(
+        default=ChangeScope.THIS,
+        description="THIS deletes one task. THIS_AND_FOLLOWING on an occurrence deletes the "
+        "repeating task: this and every later occurrence not completed; completed occurrences "
+        "stay. A POST_EMPLOYMENT_OUTREACH task is always deleted alone.",
+    )
+
+
+@strawberry.input
+class RecordEmploymentInput:
+    client_id: strawberry.ID
+    employer: str | None = None
+    start_date: date | None = None
+
+
+@strawberry.input
+class EndEmploymentInput:
+    employment_id: strawberry.ID
+    end_date: date
+    cancel_remaining_outreach: bool | None = strawberry.field(
+        default=False,
+        description="Delete the open Post-Employment Outreach tasks of this employment that are "
+        "due after endDate.",
+    )

@@ -7,6 +7,7 @@ import strawberry
 from resolvers import notifications as resolve_notifications
 from resolvers import people as resolve_people
 from resolvers import tasks as resolve_tasks
+from schema.enums import ChangeScope
 from schema.ids import key_of, to_global_id
 from schema.inputs import (
     CompleteTaskInput,
@@ -14,8 +15,11 @@ from schema.inputs import (
     CreateStaffInput,
     CreateTaskInput,
     DeleteTaskInput,
+    EndEmploymentInput,
     PostponeTaskInput,
     ReassignTaskInput,
+    RecordEmploymentInput,
+    RecurrenceInput,
     SetGroupTasksPermissionInput,
     UpdateClientInput,
     UpdateStaffInput,
@@ -26,16 +30,29 @@ from schema.notifications import MarkNotificationsReadInput, MarkNotificationsRe
 from schema.payloads import (
     ClientPayload,
     DeletePayload,
+    EmploymentPayload,
     LoginPayload,
     StaffPayload,
     TaskPayload,
     attempt,
 )
+from services.recurrence import Frequency, Recurrence, Weekday
 from services.tasks import KEEP, NewTask, PostponeBy, TaskEdit
+from services.viewer import ClientViewer
 
 
 def _given(value: object) -> bool:
     return value is not strawberry.UNSET
+
+
+def _recurrence(given: RecurrenceInput) -> Recurrence:
+    return Recurrence(
+        frequency=Frequency(given.frequency),
+        interval=given.interval,
+        by_weekday=[Weekday(d) for d in given.by_weekday] if given.by_weekday else None,
+        until=given.until,
+        count=given.count,
+    )
 
 
 @strawberry.type
@@ -47,7 +64,12 @@ class Mutation:
             return LoginPayload(token=None, viewer=None, errors=errors)
         ctx = info.context
         ctx.viewer, ctx.token = signed_in.viewer, signed_in.token
-        viewer_row = await resolve_people.staff(ctx, signed_in.viewer.staff_id)  # type: ignore[union-attr]
+        viewer = signed_in.viewer
+        viewer_row = (
+            await resolve_people.client(ctx, viewer.client_id)
+            if isinstance(viewer, ClientViewer)
+            else await resolve_people.staff(ctx, viewer.staff_id)
+        )
         return LoginPayload(token=signed_in.token, viewer=viewer_row, errors=[])  # type: ignore[arg-type]
 
     @strawberry.mutation(
@@ -144,6 +166,7 @@ class Mutation:
             client_id=key_of(input.client_id, "Client") if input.client_id is not None else None,
             details=input.details,
             assigned_to_client=bool(input.assigned_to_client),
+            recurrence=_recurrence(input.recurrence) if input.recurrence else None,
             service_provider_id=(
                 key_of(input.service_provider_id, "ServiceProvider")
                 if input.service_provider_id is not None
@@ -155,7 +178,15 @@ class Mutation:
 
     @strawberry.mutation
     async def update_task(self, info: GraphQLInfo, input: UpdateTaskInput) -> TaskPayload:
+        recurrence = input.recurrence if _given(input.recurrence) else None
+        responsible = input.responsible_ids if _given(input.responsible_ids) else None
         edit = TaskEdit(
+            recurrence=_recurrence(recurrence) if recurrence else KEEP,
+            responsible_ids=(
+                [key_of(i, "Staff") for i in responsible or []]
+                if _given(input.responsible_ids)
+                else KEEP
+            ),
             name=input.name if _given(input.name) else KEEP,
             details=input.details if _given(input.details) else KEEP,
             due_date=input.due_date if _given(input.due_date) else KEEP,
@@ -167,7 +198,11 @@ class Mutation:
         )
         task, errors = await attempt(
             resolve_tasks.update_task(
-                info.context, key_of(input.id, "Task"), edit, input.expected_version
+                info.context,
+                key_of(input.id, "Task"),
+                edit,
+                input.expected_version,
+                ChangeScope(input.scope or ChangeScope.THIS),
             )
         )
         return TaskPayload(task=task, errors=errors)  # type: ignore[arg-type]
@@ -221,7 +256,9 @@ class Mutation:
     @strawberry.mutation
     async def delete_task(self, info: GraphQLInfo, input: DeleteTaskInput) -> DeletePayload:
         deleted, errors = await attempt(
-            resolve_tasks.delete_task(info.context, key_of(input.id, "Task"))
+            resolve_tasks.delete_task(
+                info.context, key_of(input.id, "Task"), ChangeScope(input.scope or ChangeScope.THIS)
+            )
         )
         ids = [strawberry.ID(to_global_id("Task", i)) for i in deleted or []]
         return DeletePayload(deleted_ids=ids, errors=errors)
@@ -233,3 +270,43 @@ class Mutation:
         ids = None if input.ids is None else [key_of(i, "Notification") for i in input.ids]
         unread = await resolve_notifications.mark_read(info.context, ids)
         return MarkNotificationsReadPayload(unread_count=unread)
+
+    @strawberry.mutation(
+        description="Creates four separate POST_EMPLOYMENT_OUTREACH tasks due 1, 3, 6 and 12 "
+        "months after startDate, responsible: the client's caseworker."
+    )
+    async def record_employment(
+        self, info: GraphQLInfo, input: RecordEmploymentInput
+    ) -> EmploymentPayload:
+        result, errors = await attempt(
+            resolve_tasks.record_employment(
+                info.context, key_of(input.client_id, "Client"), input.employer, input.start_date
+            )
+        )
+        if result is None:
+            return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
+        return EmploymentPayload(
+            employment=result.employment,  # type: ignore[arg-type]
+            outreach_tasks=result.tasks,  # type: ignore[arg-type]
+            errors=[],
+        )
+
+    @strawberry.mutation
+    async def end_employment(
+        self, info: GraphQLInfo, input: EndEmploymentInput
+    ) -> EmploymentPayload:
+        result, errors = await attempt(
+            resolve_tasks.end_employment(
+                info.context,
+                key_of(input.employment_id, "Employment"),
+                input.end_date,
+                bool(input.cancel_remaining_outreach),
+            )
+        )
+        if result is None:
+            return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
+        return EmploymentPayload(
+            employment=result.employment,  # type: ignore[arg-type]
+            outreach_tasks=result.tasks,  # type: ignore[arg-type]
+            errors=[],
+        )

@@ -8,7 +8,7 @@ from typing import TypeVar
 import strawberry
 
 from schema.errors import UserError, user_errors
-from schema.people import Client, Staff, Viewer
+from schema.people import Client, Employment, Staff, Viewer
 from schema.tasks import Task
 from services.errors import InvalidInput
 
@@ -53,4 +53,13 @@ class TaskPayload:
 @strawberry.type
 class DeletePayload:
     deleted_ids: list[strawberry.ID]
+    errors: list[UserError]
+
+
+@strawberry.type
+class EmploymentPayload:
+    employment: Employment | None
+    outreach_tasks: list[Task] = strawberry.field(
+        description="The tasks created (recordEmployment) or deleted (endEmployment)."
+    )
     errors: list[UserError]

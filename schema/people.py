@@ -115,8 +115,23 @@ class Staff(Node):
         description="The Tasks permission in the Service Provider Group Administration "
         "settings: may assign tasks to other providers of the group."
     )
-    def group_tasks_permission(self, root: strawberry.Parent[StaffRow], info: GraphQLInfo) -> bool:
-        return root.group_tasks_permission and _colleague(info, root)
+    async def group_tasks_permission(
+        self, root: strawberry.Parent[StaffRow], info: GraphQLInfo
+    ) -> bool:
+        # Seen by colleagues, and by the group administrators who set it for any group provider.
+        if not root.group_tasks_permission:
+            return False
+        if _colleague(info, root):
+            return True
+        viewer = info.context.viewer
+        if not isinstance(viewer, StaffViewer) or not viewer.is_group_administrator:
+            return False
+        provider = await info.context.loaders.provider.load(root.provider_id)
+        return (
+            provider is not None
+            and viewer.group_id is not None
+            and provider.group_id == viewer.group_id
+        )
 
     @strawberry.field
     def active(self, root: strawberry.Parent[StaffRow]) -> bool:

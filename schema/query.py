@@ -60,6 +60,8 @@ async def resolve_node(info: GraphQLInfo, global_id: str) -> Node:
         return await resolve_people.provider(ctx, key)  # type: ignore[return-value]
     if type_name == "ServiceProviderGroup":
         return await resolve_people.group(ctx, key)  # type: ignore[return-value]
+    if type_name == "TaskSeries":
+        return await resolve_tasks.series(ctx, key)  # type: ignore[return-value]
     if type_name == "Notification":
         return await resolve_notifications.notification(ctx, key)  # type: ignore[return-value]
     raise NotFound()

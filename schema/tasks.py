@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -13,6 +14,9 @@ from resolvers.context import Context
 from schema.enums import TaskEventKind, TaskKind, TaskStatus
 from schema.ids import to_global_id
 from schema.node import GraphQLInfo, Node, row_type_check
+
+if TYPE_CHECKING:
+    from schema.series import TaskSeries
 from schema.people import Client, ServiceProvider, Staff, Viewer
 from services.errors import Forbidden
 from services.viewer import ClientViewer
@@ -119,6 +123,14 @@ class Task(Node):
     @strawberry.field
     def completed_by(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Viewer | None:
         return _viewer_row(info.context, root.completed_by_staff_id, root.completed_by_client_id)
+
+    @strawberry.field(description="Set for occurrences of a repeating task.")
+    def series(
+        self, root: strawberry.Parent[TaskRow], info: GraphQLInfo
+    ) -> Annotated[TaskSeries, strawberry.lazy("schema.series")] | None:
+        if root.series_id is None or isinstance(info.context.viewer, ClientViewer):
+            return None
+        return info.context.loaders.series.get(root.series_id)  # type: ignore[return-value]
 
     @strawberry.field(
         description="What happened to the task, oldest first: created, edited, postponed, "

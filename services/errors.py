@@ -66,6 +66,10 @@ class Problems:
         path = ("input", field) if field else None
         self.items.append(Problem(path, ProblemCode.INVALID, message))
 
+    def invalid_at(self, path: tuple[str, ...], message: str) -> None:
+        """A problem in a nested input field, e.g. ("recurrence", "interval")."""
+        self.items.append(Problem(("input", *path), ProblemCode.INVALID, message))
+
     def conflict(self, field: str, message: str) -> None:
         self.items.append(Problem(("input", field), ProblemCode.CONFLICT, message))
 

@@ -16,6 +16,7 @@ from models import (
     Staff,
     Task,
     TaskEvent,
+    TaskSeries,
     TaskResponsible,
 )
 
@@ -102,3 +103,13 @@ async def employments_by_client(
     for employment in rows:
         found[employment.client_id].append(employment)
     return found
+
+
+async def provider_name(session: AsyncSession, provider_id: int) -> str:
+    provider = await session.get(ServiceProvider, provider_id)
+    return provider.name if provider else "another provider"
+
+
+async def series_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, TaskSeries]:
+    rows = await session.scalars(select(TaskSeries).where(TaskSeries.id.in_(ids)))  # type: ignore[union-attr]
+    return {row.id: row for row in rows if row.id is not None}

@@ -375,7 +375,8 @@ async def update_client(
         session,
         problems,
         staff,
-        None if email is KEEP else email,
+        # A new portal password alone signs the client in with the email already stored.
+        new_email if new_password is not None else None if email is KEEP else email,
         None if caseworker_id is KEEP else caseworker_id,
         new_password,
         client.id,

@@ -113,6 +113,9 @@ def _ordered_after(query: Select[Any], order: TaskOrder, after: str | None) -> S
         )
     except (TypeError, ValueError):
         raise BadRequest("after is not a cursor returned by this list") from None
+    # A forged id (text, null, 1.5, too big) would otherwise reach the database as a type error.
+    if type(last_id) is not int or not 0 <= last_id <= 2**31 - 1:
+        raise BadRequest("after is not a cursor returned by this list")
     if order == TaskOrder.DUE_DATE_ASC:
         return query.where(tuple_(*columns) > tuple_(key, last_id))
     return query.where(tuple_(*columns) < tuple_(key, last_id))
@@ -176,6 +179,22 @@ async def list_my_tasks(
         Task.client_id == client.client_id,
         Task.assigned_to_client.is_(True),  # type: ignore[attr-defined]
     )
+    task_filter = TaskFilter(include_completed=include_completed)
+    return await _page(session, scope, today, task_filter, TaskOrder.DUE_DATE_ASC, first, after)
+
+
+async def list_series_occurrences(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    series_id: int,
+    include_completed: bool,
+    first: int | None,
+    after: str | None,
+) -> TaskPage:
+    staff = permissions.require_tasks(viewer)
+    today = today_in(clock, staff.provider_timezone)
+    scope = and_(Task.series_id == series_id, Task.provider_id == staff.provider_id)
     task_filter = TaskFilter(include_completed=include_completed)
     return await _page(session, scope, today, task_filter, TaskOrder.DUE_DATE_ASC, first, after)
 

@@ -22,12 +22,19 @@ from models import (
     Task,
     TaskEvent,
     TaskEventKind,
+    TaskKind,
     TaskResponsible,
+    TaskSeries,
+    TaskSeriesResponsible,
     TaskStatus,
 )
-from services import notifications, permissions
+from services import notifications, permissions, recurrence
+from services import series as series_service
 from services.clock import Clock, today_in
 from services.errors import NotFound, Problems
+from services.history import record_event
+from services.lookups import provider_name
+from services.recurrence import Recurrence
 from services.validation import (
     DETAILS_MAX,
     KEEP,
@@ -68,6 +75,8 @@ class NewTask:
     service_provider_id: int | None = None
     # The client's to do: shown in their Task Widget; Who's Responsible may then be empty.
     assigned_to_client: bool = False
+    # Makes it a repeating task; the due date is the first occurrence.
+    recurrence: Recurrence | None = None
 
 
 @dataclass
@@ -76,6 +85,14 @@ class TaskEdit:
     details: str | Keep | None = KEEP
     due_date: DateInput | Keep | None = KEEP
     client_id: int | Keep | None = KEEP
+    # THIS_AND_FOLLOWING on an occurrence only: the series' new rule and Who's Responsible.
+    recurrence: Recurrence | Keep = KEEP
+    responsible_ids: list[int] | Keep = KEEP
+
+
+class ChangeScope(enum.StrEnum):
+    THIS = "THIS"
+    THIS_AND_FOLLOWING = "THIS_AND_FOLLOWING"
 
 
 @dataclass
@@ -95,26 +112,26 @@ class _Changes:
 # ---------------------------------------------------------------- checks
 
 
-def _check_name(problems: Problems, name: str | None) -> None:
+def check_name(problems: Problems, name: str | None) -> None:
     if blank(name):
         problems.required("name", "Task Name must be entered")
     elif len(str(name).strip()) > TASK_NAME_MAX:
         problems.invalid("name", f"Task Name must be at most {TASK_NAME_MAX} characters")
 
 
-def _check_due_date(problems: Problems, due: DateInput | None, label: str = "dueDate") -> None:
+def check_due_date(problems: Problems, due: DateInput | None, label: str = "dueDate") -> None:
     if due is None:
         problems.required(label, "Due Date must be entered")
     elif isinstance(due, InvalidDate):
         problems.invalid(label, f"Due Date {due.text!r} is not a calendar date (YYYY-MM-DD)")
 
 
-def _check_details(problems: Problems, details: str | None) -> None:
+def check_details(problems: Problems, details: str | None) -> None:
     if details is not None and len(details) > DETAILS_MAX:
         problems.invalid("details", f"Details must be at most {DETAILS_MAX} characters")
 
 
-async def _responsible_staff(
+async def responsible_staff(
     session: AsyncSession, problems: Problems, provider_id: int, staff_ids: Sequence[int]
 ) -> list[Staff]:
     """The named staff, in the order given, when every one is active staff of the provider."""
@@ -139,7 +156,7 @@ async def _responsible_staff(
     return [found[i] for i in wanted]
 
 
-async def _client_of(
+async def client_of(
     session: AsyncSession, problems: Problems, provider_id: int, client_id: int
 ) -> Client | None:
     client = await session.get(Client, client_id)
@@ -149,7 +166,7 @@ async def _client_of(
     return client
 
 
-async def _check_version(
+async def check_version(
     session: AsyncSession, problems: Problems, task: Task, expected: int | None
 ) -> None:
     if expected is None or expected == task.version:
@@ -179,28 +196,6 @@ async def load_for_change(session: AsyncSession, viewer: Viewer | None, task_id:
     if task is None or not permissions.can_change_task(staff, task.provider_id):
         raise NotFound()
     return task
-
-
-def _record(
-    session: AsyncSession,
-    task: Task,
-    kind: TaskEventKind,
-    viewer: Viewer,
-    at: datetime,
-    summary: str,
-) -> None:
-    task.version += 1
-    session.add(
-        TaskEvent(
-            task_id=task.id,
-            kind=kind,
-            at=at,
-            by_staff_id=viewer.staff_id if isinstance(viewer, StaffViewer) else None,
-            by_client_id=viewer.client_id if isinstance(viewer, ClientViewer) else None,
-            summary=summary,
-            version=task.version,
-        )
-    )
 
 
 async def responsible_names(session: AsyncSession, task_id: int) -> list[str]:
@@ -251,13 +246,14 @@ async def _receiving_provider(
 
 
 async def create_task(
-    session: AsyncSession, viewer: Viewer | None, clock: Clock, new: NewTask
+    session: AsyncSession, viewer: Viewer | None, clock: Clock, new: NewTask, lead_days: int = 0
 ) -> Task:
+    """A task; with a recurrence, a repeating task: its series and its first occurrence."""
     staff = permissions.require_tasks(viewer)
     problems = Problems()
-    _check_name(problems, new.name)
-    _check_due_date(problems, new.due_date)
-    _check_details(problems, new.details)
+    check_name(problems, new.name)
+    check_due_date(problems, new.due_date)
+    check_details(problems, new.details)
     provider_id = staff.provider_id
     sending = new.service_provider_id not in (None, staff.provider_id)
     if sending:
@@ -268,7 +264,7 @@ async def create_task(
     responsible: list[Staff] = []
     if new.responsible_ids:
         if provider_id:
-            responsible = await _responsible_staff(
+            responsible = await responsible_staff(
                 session, problems, provider_id, new.responsible_ids
             )
     elif not sending and not new.assigned_to_client:
@@ -276,11 +272,22 @@ async def create_task(
     if new.assigned_to_client and new.client_id is None:
         problems.required("clientId", "Choose the client the task is assigned to")
     if new.client_id is not None and provider_id:
-        await _client_of(session, problems, provider_id, new.client_id)
+        await client_of(session, problems, provider_id, new.client_id)
+    rule = recurrence.check(problems, new.recurrence, new.due_date) if new.recurrence else None
     problems.raise_any()
     assert isinstance(new.due_date, date)
 
     now = clock.now()
+    series = None
+    if rule is not None:
+        template = series_service.Template(
+            name=str(new.name).strip(),
+            details=clean(new.details),
+            client_id=new.client_id,
+            assigned_to_client=new.assigned_to_client,
+            responsible=responsible,
+        )
+        series = await series_service.start_series(session, staff, provider_id, rule, template, now)
     task = Task(
         provider_id=provider_id,
         origin_provider_id=staff.provider_id,
@@ -291,6 +298,9 @@ async def create_task(
         assigned_to_client=new.assigned_to_client,
         created_by_id=staff.staff_id,
         created_at=now,
+        kind=TaskKind.REPEATING if series else TaskKind.STANDARD,
+        series_id=series.id if series else None,
+        scheduled_date=new.due_date if series else None,
         version=0,
     )
     session.add(task)
@@ -303,21 +313,19 @@ async def create_task(
     if new.assigned_to_client:
         summary += ", assigned to the client"
     if sending:
-        summary += f" (sent by {await _provider_name(session, staff.provider_id)})"
-    _record(session, task, TaskEventKind.CREATED, staff, now, summary)
+        summary += f" (sent by {await provider_name(session, staff.provider_id)})"
+    record_event(session, task, TaskEventKind.CREATED, staff, now, summary)
     await session.flush()
     if responsible:
         ids = [m.id for m in responsible if m.id is not None]
         await notifications.tell_assigned(session, task, ids, staff.staff_id, staff.name, now)
     elif not task.assigned_to_client:
-        origin = await _provider_name(session, staff.provider_id)
+        origin = await provider_name(session, staff.provider_id)
         await notifications.alert_unassigned(session, task, origin, now)
+    if series is not None:  # occurrences already due (a series started in the past)
+        through = await series_service.horizon(session, series, clock, lead_days)
+        await series_service.materialize(session, series, through, now)
     return task
-
-
-async def _provider_name(session: AsyncSession, provider_id: int) -> str:
-    provider = await session.get(ServiceProvider, provider_id)
-    return provider.name if provider else "another provider"
 
 
 async def update_task(
@@ -327,19 +335,39 @@ async def update_task(
     task_id: int,
     edit: TaskEdit,
     expected_version: int | None,
+    scope: ChangeScope = ChangeScope.THIS,
+    lead_days: int = 0,
 ) -> Task:
+    """THIS changes one task (one occurrence). THIS_AND_FOLLOWING on an occurrence changes the
+    series from it on, leaving earlier and completed occurrences as they were."""
     task = await load_for_change(session, viewer, task_id)
     staff = permissions.require_tasks(viewer)
+    following = scope == ChangeScope.THIS_AND_FOLLOWING and task.series_id is not None
     problems = Problems()
     if edit.name is not KEEP:
-        _check_name(problems, edit.name)
+        check_name(problems, edit.name)
     if edit.due_date is not KEEP:
-        _check_due_date(problems, edit.due_date)
+        check_due_date(problems, edit.due_date)
     if edit.details is not KEEP:
-        _check_details(problems, edit.details)
+        check_details(problems, edit.details)
     if edit.client_id is not KEEP and edit.client_id is not None:
-        await _client_of(session, problems, task.provider_id, edit.client_id)
-    await _check_version(session, problems, task, expected_version)
+        await client_of(session, problems, task.provider_id, edit.client_id)
+    if not following and (edit.recurrence is not KEEP or edit.responsible_ids is not KEEP):
+        problems.invalid(
+            "scope", "A new rule or Who's Responsible needs THIS_AND_FOLLOWING on a repeating task"
+        )
+    responsible: list[Staff] | None = None
+    if following and edit.responsible_ids is not KEEP:
+        responsible = await responsible_staff(
+            session, problems, task.provider_id, edit.responsible_ids
+        )
+    series: TaskSeries | None = None
+    rule: recurrence.Rule | None = None
+    if following:
+        series = await session.get(TaskSeries, task.series_id, with_for_update=True)
+        assert series is not None
+        rule = _following_rule(problems, series, task, edit)
+    await check_version(session, problems, task, expected_version)
     problems.raise_any()
 
     changes = _Changes()
@@ -358,10 +386,71 @@ async def update_task(
         after = await _client_name(session, edit.client_id)
         changes.add(f"Client: {before} -> {after}")
         task.client_id = edit.client_id
+    now = clock.now()
+    if series is not None and rule is not None:
+        await _change_following(session, staff, series, task, rule, edit, responsible, changes, now)
     if changes:
-        _record(session, task, TaskEventKind.EDITED, staff, clock.now(), changes.text())
+        record_event(session, task, TaskEventKind.EDITED, staff, now, changes.text())
         await session.flush()
+    if series is not None and task.series_id is not None:
+        successor = await session.get(TaskSeries, task.series_id)
+        assert successor is not None
+        through = await series_service.horizon(session, successor, clock, lead_days)
+        await series_service.materialize(session, successor, through, now)
     return task
+
+
+def _following_rule(
+    problems: Problems, series: TaskSeries, task: Task, edit: TaskEdit
+) -> recurrence.Rule | None:
+    day = task.scheduled_date or task.due_date
+    new_start = edit.due_date if isinstance(edit.due_date, date) else day
+    if isinstance(edit.recurrence, Recurrence):
+        return recurrence.check(problems, edit.recurrence, new_start)
+    weekdays = recurrence.weekdays_of(series.rrule)
+    if weekdays and recurrence.WEEKDAYS[new_start.weekday()] not in weekdays:
+        problems.invalid("dueDate", "The new due date must fall on one of the series' weekdays")
+        return None
+    return recurrence.reanchor(series.rrule, series.start_date, day, new_start)
+
+
+async def _change_following(
+    session: AsyncSession,
+    staff: StaffViewer,
+    series: TaskSeries,
+    task: Task,
+    rule: recurrence.Rule,
+    edit: TaskEdit,
+    responsible: list[Staff] | None,
+    changes: _Changes,
+    now: datetime,
+) -> None:
+    if responsible is None:
+        responsible = list(
+            await session.scalars(
+                select(Staff)
+                .join(TaskSeriesResponsible, TaskSeriesResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
+                .where(TaskSeriesResponsible.series_id == series.id)
+                .order_by(TaskSeriesResponsible.position)  # type: ignore[arg-type]
+            )
+        )
+    else:
+        before = await responsible_names(session, task.id or 0)
+        changes.add(f"Responsible: {_people(before)} -> {_people([m.name for m in responsible])}")
+        await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
+        for position, member in enumerate(responsible):
+            session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
+    template = series_service.Template(
+        name=task.name if edit.name is not KEEP else series.name,
+        details=task.details if edit.details is not KEEP else series.details,
+        client_id=task.client_id if edit.client_id is not KEEP else series.client_id,
+        assigned_to_client=series.assigned_to_client,
+        responsible=responsible,
+    )
+    if rule.text != series.rrule:
+        changes.add(f"Repeats {rule.text}")
+    await series_service.split_at(session, series, task, rule, template, staff, now)
+    changes.add("for this and the following occurrences")
 
 
 async def postpone_task(
@@ -397,13 +486,13 @@ async def postpone_task(
         problems.invalid("customDate", "A custom date goes with the CUSTOM option only")
     else:
         new_due = task.due_date + timedelta(days=POSTPONE_DAYS[by])
-    await _check_version(session, problems, task, expected_version)
+    await check_version(session, problems, task, expected_version)
     problems.raise_any()
     assert new_due is not None
 
     summary = f"Due date {task.due_date.isoformat()} -> {new_due.isoformat()}"
     task.due_date = new_due
-    _record(session, task, TaskEventKind.POSTPONED, staff, clock.now(), summary)
+    record_event(session, task, TaskEventKind.POSTPONED, staff, clock.now(), summary)
     await session.flush()
     return task
 
@@ -420,10 +509,10 @@ async def reassign_task(
     task = await load_for_change(session, viewer, task_id)
     staff = permissions.require_tasks(viewer)
     problems = Problems()
-    responsible = await _responsible_staff(session, problems, task.provider_id, responsible_ids)
+    responsible = await responsible_staff(session, problems, task.provider_id, responsible_ids)
     if assigned_to_client and task.client_id is None:
         problems.invalid("assignedToClient", "Only a task about a client can be assigned to them")
-    await _check_version(session, problems, task, expected_version)
+    await check_version(session, problems, task, expected_version)
     problems.raise_any()
 
     current_ids = list(
@@ -447,7 +536,7 @@ async def reassign_task(
     if not changes:
         return task
     now = clock.now()
-    _record(session, task, TaskEventKind.REASSIGNED, staff, now, changes.text())
+    record_event(session, task, TaskEventKind.REASSIGNED, staff, now, changes.text())
     await session.flush()
     if responsible:
         await notifications.resolve_unassigned(session, task.id or 0, now)
@@ -456,7 +545,7 @@ async def reassign_task(
     elif task.assigned_to_client:
         await notifications.resolve_unassigned(session, task.id or 0, now)
     elif current_ids or was_for_client:  # this change left it Unassigned
-        origin = await _provider_name(session, task.origin_provider_id)
+        origin = await provider_name(session, task.origin_provider_id)
         await notifications.alert_unassigned(session, task, origin, now)
     return task
 
@@ -490,7 +579,7 @@ async def complete_task(
     problems = Problems()
     if task.status == TaskStatus.COMPLETED:
         problems.invalid(None, "This task is already completed")
-    await _check_version(session, problems, task, expected_version)
+    await check_version(session, problems, task, expected_version)
     problems.raise_any()
 
     now = clock.now()
@@ -498,7 +587,9 @@ async def complete_task(
     task.completed_at = now
     task.completed_by_staff_id = done_by.staff_id if isinstance(done_by, StaffViewer) else None
     task.completed_by_client_id = done_by.client_id if isinstance(done_by, ClientViewer) else None
-    _record(session, task, TaskEventKind.COMPLETED, done_by, now, f"Completed by {done_by.name}")
+    record_event(
+        session, task, TaskEventKind.COMPLETED, done_by, now, f"Completed by {done_by.name}"
+    )
     await session.flush()
     if isinstance(done_by, ClientViewer):
         await notifications.tell_client_completed(session, task, done_by.name, now)
@@ -517,19 +608,37 @@ async def reopen_task(
     problems = Problems()
     if task.status != TaskStatus.COMPLETED:
         problems.invalid(None, "Only a completed task can be reopened")
-    await _check_version(session, problems, task, expected_version)
+    await check_version(session, problems, task, expected_version)
     problems.raise_any()
 
     task.status = TaskStatus.OPEN
     task.completed_at = None
     task.completed_by_staff_id = None
     task.completed_by_client_id = None
-    _record(session, task, TaskEventKind.REOPENED, staff, clock.now(), f"Reopened by {staff.name}")
+    record_event(
+        session, task, TaskEventKind.REOPENED, staff, clock.now(), f"Reopened by {staff.name}"
+    )
     await session.flush()
     return task
 
 
-async def delete_task(session: AsyncSession, viewer: Viewer | None, task_id: int) -> list[int]:
+async def delete_task(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    task_id: int,
+    scope: ChangeScope = ChangeScope.THIS,
+) -> list[int]:
+    """THIS deletes one task (an occurrence is skipped). THIS_AND_FOLLOWING on an occurrence
+    deletes the repeating task: this and every later open occurrence, and no more are made.
+    A POST_EMPLOYMENT_OUTREACH task is always deleted alone."""
     task = await load_for_change(session, viewer, task_id)
+    if (
+        scope == ChangeScope.THIS_AND_FOLLOWING
+        and task.series_id is not None
+        and task.kind == TaskKind.REPEATING
+    ):
+        series = await session.get(TaskSeries, task.series_id, with_for_update=True)
+        assert series is not None
+        return await series_service.end_from(session, series, task.scheduled_date or task.due_date)
     await session.execute(delete(Task).where(Task.id == task.id))  # type: ignore[arg-type]
     return [task_id]

@@ -114,7 +114,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['created_by_id'], ['staff.id'], name=op.f('fk_task_created_by_id_staff')),
     sa.ForeignKeyConstraint(['origin_provider_id'], ['service_provider.id'], name=op.f('fk_task_origin_provider_id_service_provider')),
     sa.ForeignKeyConstraint(['provider_id'], ['service_provider.id'], name=op.f('fk_task_provider_id_service_provider')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_task'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index('ix_task_client_due', ['client_id', 'due_date', 'id'], unique=False)

@@ -33,7 +33,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['client_id'], ['client.id'], name=op.f('fk_notification_client_id_client')),
     sa.ForeignKeyConstraint(['recipient_id'], ['staff.id'], name=op.f('fk_notification_recipient_id_staff')),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_notification_task_id_task'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.create_index('ix_notification_recipient_id', ['recipient_id', 'id'], unique=False)

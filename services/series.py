@@ -1,0 +1,300 @@
+"""Repeating tasks: a series, its occurrences on their scheduled dates, and series edits.
+
+An occurrence exists as a Task of kind REPEATING from its scheduled date on (less the lead
+days). Occurrences are made only for scheduled dates after the series' `materialized_until`,
+under the series' row lock, so each is made once however many schedulers run, and a deleted
+occurrence is never made again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    ServiceProvider,
+    Staff,
+    Task,
+    TaskEventKind,
+    TaskKind,
+    TaskResponsible,
+    TaskSeries,
+    TaskSeriesResponsible,
+    TaskStatus,
+)
+from services import notifications, permissions, recurrence
+from services.clock import Clock, today_in
+from services.errors import NotFound
+from services.history import record_event
+from services.lookups import provider_name
+from services.viewer import StaffViewer, Viewer
+
+
+@dataclass(frozen=True)
+class Template:
+    """What every occurrence of a series starts from."""
+
+    name: str
+    details: str | None
+    client_id: int | None
+    assigned_to_client: bool
+    responsible: Sequence[Staff]
+
+
+async def start_series(
+    session: AsyncSession,
+    staff: StaffViewer,
+    provider_id: int,
+    rule: recurrence.Rule,
+    template: Template,
+    now: datetime,
+) -> TaskSeries:
+    series = TaskSeries(
+        provider_id=provider_id,
+        name=template.name,
+        details=template.details,
+        rrule=rule.text,
+        start_date=rule.start,
+        until=rule.until,
+        count=rule.count,
+        client_id=template.client_id,
+        assigned_to_client=template.assigned_to_client,
+        created_by_id=staff.staff_id,
+        created_at=now,
+        # The first occurrence is made by createTask itself, due on its due date.
+        materialized_until=rule.start,
+    )
+    session.add(series)
+    await session.flush()
+    for position, member in enumerate(template.responsible):
+        session.add(
+            TaskSeriesResponsible(series_id=series.id, staff_id=member.id, position=position)
+        )
+    await session.flush()
+    return series
+
+
+async def _series_responsible(session: AsyncSession, series_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(TaskSeriesResponsible.staff_id)
+        .join(Staff, Staff.id == TaskSeriesResponsible.staff_id)  # type: ignore[arg-type]
+        .where(TaskSeriesResponsible.series_id == series_id, Staff.active.is_(True))  # type: ignore[attr-defined]
+        .order_by(TaskSeriesResponsible.position)  # type: ignore[arg-type]
+    )
+    return list(rows)
+
+
+async def make_occurrence(
+    session: AsyncSession, series: TaskSeries, scheduled: date, now: datetime
+) -> Task:
+    """A scheduled occurrence, made by the schedule rather than by a person."""
+    responsible = await _series_responsible(session, series.id or 0)
+    task = Task(
+        provider_id=series.provider_id,
+        origin_provider_id=series.provider_id,
+        name=series.name,
+        details=series.details,
+        due_date=scheduled,
+        kind=TaskKind.REPEATING,
+        client_id=series.client_id,
+        assigned_to_client=series.assigned_to_client,
+        created_by_id=series.created_by_id,
+        created_at=now,
+        series_id=series.id,
+        scheduled_date=scheduled,
+        version=0,
+    )
+    session.add(task)
+    await session.flush()
+    for position, staff_id in enumerate(responsible):
+        session.add(TaskResponsible(task_id=task.id, staff_id=staff_id, position=position))
+    record_event(
+        session,
+        task,
+        TaskEventKind.CREATED,
+        None,
+        now,
+        f"Created by the schedule of a repeating task, due {scheduled.isoformat()}",
+    )
+    await session.flush()
+    if not responsible and not series.assigned_to_client:
+        origin = await provider_name(session, series.provider_id)
+        await notifications.alert_unassigned(session, task, origin, now)
+    return task
+
+
+async def materialize(
+    session: AsyncSession, series: TaskSeries, through: date, now: datetime
+) -> list[Task]:
+    """Makes the occurrences scheduled up to `through`; the caller holds the series' lock."""
+    if series.ended or through <= series.materialized_until:
+        return []
+    due = recurrence.dates_between(
+        series.rrule, series.start_date, series.materialized_until, through
+    )
+    # A completed occurrence kept through a series edit may already hold one of these dates.
+    taken = set(
+        await session.scalars(
+            select(Task.scheduled_date).where(
+                Task.series_id == series.id,
+                Task.scheduled_date > series.materialized_until,  # type: ignore[operator]
+            )
+        )
+    )
+    made = [
+        await make_occurrence(session, series, scheduled, now)
+        for scheduled in due
+        if scheduled not in taken
+    ]
+    series.materialized_until = through
+    await session.flush()
+    return made
+
+
+async def horizon(session: AsyncSession, series: TaskSeries, clock: Clock, lead_days: int) -> date:
+    """The last scheduled date whose occurrence should exist now: the provider's today + lead."""
+    provider = await session.get(ServiceProvider, series.provider_id)
+    assert provider is not None
+    return today_in(clock, provider.timezone) + timedelta(days=lead_days)
+
+
+async def materialize_one(
+    session: AsyncSession, series_id: int, clock: Clock, lead_days: int
+) -> list[Task]:
+    """For the scheduler: lock one series and make what is due."""
+    series = await session.get(TaskSeries, series_id, with_for_update=True)
+    if series is None or series.ended:
+        return []
+    await session.refresh(series)  # another instance may have moved materialized_until
+    return await materialize(
+        session, series, await horizon(session, series, clock, lead_days), clock.now()
+    )
+
+
+async def due_series_ids(session: AsyncSession, today_floor: date) -> list[int]:
+    """Series that may have something to make (the earliest timezone's today bounds it)."""
+    rows = await session.scalars(
+        select(TaskSeries.id).where(
+            TaskSeries.ended.is_(False),  # type: ignore[attr-defined]
+            TaskSeries.materialized_until < today_floor,
+        )
+    )
+    return [i for i in rows if i is not None]
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def get_series(session: AsyncSession, viewer: Viewer | None, series_id: int) -> TaskSeries:
+    staff = permissions.require_tasks(viewer)
+    series = await session.get(TaskSeries, series_id)
+    if series is None or not permissions.can_change_task(staff, series.provider_id):
+        raise NotFound()
+    return series
+
+
+async def upcoming(
+    session: AsyncSession, series: TaskSeries, clock: Clock, first: int
+) -> list[date]:
+    """The next scheduled dates from today on, made already or not, less deleted ones."""
+    if series.ended or first <= 0:
+        return []
+    provider = await session.get(ServiceProvider, series.provider_id)
+    assert provider is not None
+    today = today_in(clock, provider.timezone)
+    existing = set(
+        await session.scalars(
+            select(Task.scheduled_date).where(
+                Task.series_id == series.id,
+                Task.scheduled_date >= today,  # type: ignore[operator]
+            )
+        )
+    )
+    found: list[date] = []
+    for scheduled in recurrence.dates(series.rrule, series.start_date):
+        if scheduled < today:
+            continue
+        if scheduled <= series.materialized_until and scheduled not in existing:
+            continue  # that occurrence was deleted
+        found.append(scheduled)
+        if len(found) == first:
+            break
+    return found
+
+
+# ---------------------------------------------------------------- this and following
+
+
+async def end_from(session: AsyncSession, series: TaskSeries, day: date) -> list[int]:
+    """Deletes the open occurrences from `day` on; the series makes no more, ever."""
+    doomed = list(
+        await session.scalars(
+            select(Task.id).where(
+                Task.series_id == series.id,
+                Task.scheduled_date >= day,  # type: ignore[operator]
+                Task.status == TaskStatus.OPEN,
+            )
+        )
+    )
+    if doomed:
+        await session.execute(delete(Task).where(Task.id.in_(doomed)))  # type: ignore[union-attr]
+    series.ended = True
+    if day > series.start_date:
+        series.rrule = recurrence.until_before(series.rrule, day)
+        series.until = day - timedelta(days=1)
+        series.count = None
+    await session.flush()
+    return [i for i in doomed if i is not None]
+
+
+async def split_at(
+    session: AsyncSession,
+    series: TaskSeries,
+    occurrence: Task,
+    rule: recurrence.Rule,
+    template: Template,
+    staff: StaffViewer,
+    now: datetime,
+) -> TaskSeries:
+    """The series from this occurrence on becomes a new series with the new rule and template;
+    earlier and completed occurrences stay with the old one as they were."""
+    day = occurrence.scheduled_date or occurrence.due_date
+    later_open = list(
+        await session.scalars(
+            select(Task.id).where(
+                Task.series_id == series.id,
+                Task.scheduled_date > day,  # type: ignore[operator]
+                Task.status == TaskStatus.OPEN,
+            )
+        )
+    )
+    if later_open:
+        await session.execute(delete(Task).where(Task.id.in_(later_open)))  # type: ignore[union-attr]
+    if day > series.start_date:
+        series.rrule = recurrence.until_before(series.rrule, day)
+        series.until = day - timedelta(days=1)
+        series.count = None
+        series.materialized_until = max(series.materialized_until, series.until)
+        series.ended = True
+        successor = await start_series(session, staff, series.provider_id, rule, template, now)
+    else:  # the first occurrence: the series itself changes
+        successor = series
+        series.rrule, series.start_date = rule.text, rule.start
+        series.until, series.count = rule.until, rule.count
+        series.name, series.details = template.name, template.details
+        series.materialized_until = rule.start
+        await session.execute(
+            delete(TaskSeriesResponsible).where(TaskSeriesResponsible.series_id == series.id)  # type: ignore[arg-type]
+        )
+        for position, member in enumerate(template.responsible):
+            session.add(
+                TaskSeriesResponsible(series_id=series.id, staff_id=member.id, position=position)
+            )
+    occurrence.series_id = successor.id
+    occurrence.scheduled_date = rule.start
+    await session.flush()
+    return successor
