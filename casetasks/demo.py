@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from casetasks.db import create_engine, create_session_factory, unit_of_work
 from casetasks.settings import Settings
@@ -18,7 +20,7 @@ PASSWORD = "demo-password"
 GROUP = "Northside Employment Network"
 TIMEZONE = "Australia/Sydney"
 
-PROVIDERS = [
+PROVIDERS: list[dict[str, Any]] = [
     {
         "name": "Northside Employment Services",
         "admin": ("Ana Silva", "ana@northside.example"),
@@ -63,7 +65,7 @@ def _acting_as(admin: Staff, provider: ServiceProvider) -> StaffViewer:
     )
 
 
-async def _load_provider(session: AsyncSession, spec: dict, first: bool) -> None:  # type: ignore[type-arg]
+async def _load_provider(session: AsyncSession, spec: dict, first: bool) -> None:
     clock = SystemClock()
     admin_name, admin_email = spec["admin"]
     created = await people.create_provider(
@@ -141,9 +143,7 @@ async def load(settings: Settings) -> str:
             demo_there = await session.scalar(
                 select(func.count())
                 .select_from(Staff)
-                .where(
-                    Staff.email == PROVIDERS[0]["admin"][1]  # type: ignore[index]
-                )
+                .where(col(Staff.email) == PROVIDERS[0]["admin"][1])
             )
         if providers:
             if demo_there:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -41,3 +41,13 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class HasId(Protocol):
+    id: int | None
+
+
+def pk(row: HasId) -> int:
+    """The primary key of a row that has been flushed (SQLModel types it as optional)."""
+    assert row.id is not None, f"{type(row).__name__} has no id until it is flushed"
+    return row.id

@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from casetasks.db import SessionFactory
-from models import Client, Employment, ServiceProvider, ServiceProviderGroup, Staff, Task, TaskEvent, TaskSeries
+from models import (
+    Client,
+    Employment,
+    ServiceProvider,
+    ServiceProviderGroup,
+    Staff,
+    Task,
+    TaskEvent,
+    TaskSeries,
+)
 from services import lookups
 
 V = TypeVar("V")

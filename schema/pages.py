@@ -37,8 +37,9 @@ class TaskConnection:
     def of(cls, page: Page[TaskRow], total_count: int) -> TaskConnection:
         return cls(
             edges=[
-                TaskEdge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)
-            ],  # type: ignore[arg-type]
+                TaskEdge(cursor=c, node=row)  # type: ignore[arg-type]
+                for c, row in zip(page.cursors, page.rows, strict=True)
+            ],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
             total_count=total_count,
         )
@@ -60,9 +61,9 @@ class ClientConnection:
     def of(cls, page: Page[ClientRow], total_count: int) -> ClientConnection:
         return cls(
             edges=[
-                ClientEdge(cursor=c, node=row)
+                ClientEdge(cursor=c, node=row)  # type: ignore[arg-type]
                 for c, row in zip(page.cursors, page.rows, strict=True)
-            ],  # type: ignore[arg-type]
+            ],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
             total_count=total_count,
         )

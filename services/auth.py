@@ -10,8 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import AuthSession, Client, ServiceProvider, Staff
+from models.types import pk
 from services.clock import Clock
 from services.errors import InvalidInput, Problem, ProblemCode
 from services.outbox import outbox
@@ -43,10 +45,10 @@ def normalise_email(email: str) -> str:
 async def _identity(session: AsyncSession, email: str) -> Staff | Client | None:
     """Staff first, then a client with portal access: one email names one login."""
     address = normalise_email(email)
-    staff = await session.scalar(select(Staff).where(Staff.email == address))
+    staff = await session.scalar(select(Staff).where(col(Staff.email) == address))
     if staff is not None:
         return staff
-    return await session.scalar(select(Client).where(Client.login_email == address))
+    return await session.scalar(select(Client).where(col(Client.login_email) == address))
 
 
 async def login(
@@ -83,7 +85,7 @@ async def logout(session: AsyncSession, viewer: Viewer, clock: Clock) -> None:
         outbox(session).access_changes.append((viewer.staff_id, viewer.session_id))
     await session.execute(
         update(AuthSession)
-        .where(AuthSession.id == viewer.session_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(AuthSession.id) == viewer.session_id, col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=clock.now())
     )
 
@@ -99,18 +101,23 @@ async def viewer_for_token(
     row = (
         await session.execute(
             select(
-                AuthSession.id, Staff, Client, ServiceProvider.timezone, ServiceProvider.group_id
+                col(AuthSession.id),
+                Staff,
+                Client,
+                col(ServiceProvider.timezone),
+                col(ServiceProvider.group_id),
             )
             .outerjoin(Staff, Staff.id == AuthSession.staff_id)  # type: ignore[arg-type]
             .outerjoin(Client, Client.id == AuthSession.client_id)  # type: ignore[arg-type]
             .join(
                 ServiceProvider,
-                ServiceProvider.id == func.coalesce(Staff.provider_id, Client.provider_id),
+                col(ServiceProvider.id)
+                == func.coalesce(Staff.provider_id, col(Client.provider_id)),
             )
             .where(
-                AuthSession.token_hash == policy.digest(token),
+                col(AuthSession.token_hash) == policy.digest(token),
                 AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-                AuthSession.expires_at > clock.now(),
+                col(AuthSession.expires_at) > clock.now(),
             )
         )
     ).first()
@@ -121,11 +128,11 @@ async def viewer_for_token(
         if client.portal_password_hash is None:
             return None
         return ClientViewer(
-            client_id=client.id,
+            client_id=pk(client),
             provider_id=client.provider_id,
             provider_timezone=timezone,
             name=client.name,
-            session_id=session_id,
+            session_id=session_id or 0,
         )
     if staff is None or not staff.active:
         return None

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Task, TaskEvent, TaskEventKind
+from models.types import pk
 from services.viewer import ClientViewer, StaffViewer, Viewer
 
 
@@ -22,7 +23,7 @@ def record_event(
     task.version += 1
     session.add(
         TaskEvent(
-            task_id=task.id,
+            task_id=pk(task),
             kind=kind,
             at=at,
             by_staff_id=viewer.staff_id if isinstance(viewer, StaffViewer) else None,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import (
     Client,
@@ -16,8 +17,8 @@ from models import (
     Staff,
     Task,
     TaskEvent,
-    TaskSeries,
     TaskResponsible,
+    TaskSeries,
 )
 
 
@@ -47,7 +48,7 @@ async def responsible_by_task(
     session: AsyncSession, task_ids: Sequence[int]
 ) -> dict[int, list[Staff]]:
     rows = await session.execute(
-        select(TaskResponsible.task_id, Staff)
+        select(col(TaskResponsible.task_id), Staff)
         .join(Staff, Staff.id == TaskResponsible.staff_id)  # type: ignore[arg-type]
         .where(TaskResponsible.task_id.in_(task_ids))  # type: ignore[attr-defined]
         .order_by(TaskResponsible.task_id, TaskResponsible.position)  # type: ignore[arg-type]
@@ -78,7 +79,7 @@ async def staff_of_providers(
     rows = await session.scalars(
         select(Staff)
         .where(Staff.provider_id.in_(provider_ids))  # type: ignore[attr-defined]
-        .order_by(Staff.name, Staff.id)
+        .order_by(Staff.name, col(Staff.id))
     )
     found: dict[int, list[Staff]] = defaultdict(list)
     for staff in rows:

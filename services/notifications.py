@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Client, Notification, NotificationKind, Staff, Task, TaskResponsible
 from services import permissions
@@ -71,10 +72,10 @@ async def notify(
 async def task_staff_of(session: AsyncSession, provider_id: int) -> list[int]:
     """Active staff who use the Tasks screen of a provider."""
     rows = await session.scalars(
-        select(Staff.id).where(
-            Staff.provider_id == provider_id,
-            Staff.active.is_(True),  # type: ignore[attr-defined]
-            (Staff.tasks_permission.is_(True)) | (Staff.is_administrator.is_(True)),  # type: ignore[attr-defined]
+        select(col(Staff.id)).where(
+            col(Staff.provider_id) == provider_id,
+            col(Staff.active).is_(True),
+            (col(Staff.tasks_permission).is_(True)) | (col(Staff.is_administrator).is_(True)),
         )
     )
     return [i for i in rows if i is not None]
@@ -93,8 +94,8 @@ async def resolve_unassigned(session: AsyncSession, task_id: int, now: datetime)
     await session.execute(
         update(Notification)
         .where(
-            Notification.task_id == task_id,
-            Notification.kind == NotificationKind.UNASSIGNED_TASK,
+            col(Notification.task_id) == task_id,
+            col(Notification.kind) == NotificationKind.UNASSIGNED_TASK,
             Notification.read_at.is_(None),  # type: ignore[union-attr]
         )
         .values(read_at=now)
@@ -120,17 +121,17 @@ async def tell_client_completed(
 ) -> None:
     """CLIENT_TASK_COMPLETED, to the client's caseworker and the task's responsible staff."""
     caseworker = await session.scalar(
-        select(Client.caseworker_id).where(Client.id == task.client_id)
+        select(col(Client.caseworker_id)).where(col(Client.id) == task.client_id)
     )
     responsible = await session.scalars(
-        select(TaskResponsible.staff_id).where(TaskResponsible.task_id == task.id)
+        select(col(TaskResponsible.staff_id)).where(col(TaskResponsible.task_id) == task.id)
     )
     wanted = {*responsible, *([caseworker] if caseworker else [])}
     active = await session.scalars(
-        select(Staff.id).where(
-            Staff.id.in_(wanted),  # type: ignore[union-attr]
-            Staff.provider_id == task.provider_id,
-            Staff.active.is_(True),  # type: ignore[attr-defined]
+        select(col(Staff.id)).where(
+            col(Staff.id).in_(wanted),
+            col(Staff.provider_id) == task.provider_id,
+            col(Staff.active).is_(True),
         )
     )
     message = f"{client_name} completed: {task.name}"
@@ -163,7 +164,7 @@ async def list_notifications(
     if unread_only:
         query = query.where(Notification.read_at.is_(None))  # type: ignore[union-attr]
     if after is not None:
-        query = query.where(Notification.id < notification_id_of(after))  # type: ignore[operator]
+        query = query.where(col(Notification.id) < notification_id_of(after))
     rows = list(
         (await session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1))).all()  # type: ignore[union-attr]
     )
@@ -212,11 +213,11 @@ async def notifications_after(
     limit: int = 500,
 ) -> list[Notification]:
     """For subscription replay: the person's notifications after an id, oldest first."""
-    query = select(Notification).where(_mine(staff_id), Notification.id > after_id)  # type: ignore[operator]
+    query = select(Notification).where(_mine(staff_id), col(Notification.id) > after_id)
     if kinds:
         query = query.where(Notification.kind.in_(list(kinds)))  # type: ignore[attr-defined]
     if client_id is not None:
-        query = query.where(Notification.client_id == client_id)
+        query = query.where(col(Notification.client_id) == client_id)
     return list((await session.scalars(query.order_by(Notification.id).limit(limit))).all())  # type: ignore[arg-type]
 
 

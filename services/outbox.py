@@ -28,7 +28,7 @@ def outbox(session: AsyncSession) -> Outbox:
     box = session.info.get(_KEY)
     if box is None:
         box = session.info[_KEY] = Outbox()
-    return box  # type: ignore[no-any-return]
+    return box
 
 
 def take(session: AsyncSession) -> Outbox:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import (
     Client,
@@ -19,6 +20,7 @@ from models import (
     TaskResponsible,
     TaskStatus,
 )
+from models.types import pk
 from services import notifications, permissions
 from services.clock import Clock
 from services.errors import NotFound, Problems
@@ -117,7 +119,7 @@ async def _outreach_task(
     session.add(task)
     await session.flush()
     if caseworker is not None:
-        session.add(TaskResponsible(task_id=task.id, staff_id=caseworker.id, position=0))
+        session.add(TaskResponsible(task_id=pk(task), staff_id=pk(caseworker), position=0))
     who = caseworker.name if caseworker else "Unassigned"
     summary = f"Created for the {label} milestone, due {due.isoformat()}, responsible: {who}"
     record_event(session, task, TaskEventKind.CREATED, staff, now, summary)
@@ -159,10 +161,10 @@ async def end_employment(
             await session.scalars(
                 select(Task)
                 .where(
-                    Task.employment_id == employment.id,
-                    Task.kind == TaskKind.POST_EMPLOYMENT_OUTREACH,
-                    Task.status == TaskStatus.OPEN,
-                    Task.due_date > end_date,
+                    col(Task.employment_id) == employment.id,
+                    col(Task.kind) == TaskKind.POST_EMPLOYMENT_OUTREACH,
+                    col(Task.status) == TaskStatus.OPEN,
+                    col(Task.due_date) > end_date,
                 )
                 .order_by(Task.due_date)  # type: ignore[arg-type]
             )

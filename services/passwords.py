@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+
+def _make_hasher() -> PasswordHasher:
+    # The test suite signs people in thousands of times; it may trade hashing cost for speed.
+    # Production keeps argon2-cffi's recommended parameters.
+    if os.environ.get("CASETASKS_PASSWORD_HASHING") == "fast-insecure-for-tests":
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
+
+_hasher = _make_hasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("casetasks-timing-equaliser")
 

@@ -8,7 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Client, ServiceProvider, ServiceProviderGroup, Staff
 from services import permissions
@@ -36,9 +38,11 @@ def timezone_problem(timezone: str | None) -> str | None:
 
 async def _email_taken(session: AsyncSession, email: str, client_id: int | None = None) -> bool:
     """Whether a staff member or (another) client already signs in with this email."""
-    if await session.scalar(select(exists().where(Staff.email == email))):
+    if await session.scalar(select(exists().where(col(Staff.email) == email))):
         return True
-    clients = select(exists().where(Client.login_email == email, Client.id != (client_id or 0)))
+    clients = select(
+        exists().where(col(Client.login_email) == email, col(Client.id) != (client_id or 0))
+    )
     return bool(await session.scalar(clients))
 
 
@@ -86,7 +90,7 @@ async def create_provider(
     group = None
     if clean(group_name):
         group = await session.scalar(
-            select(ServiceProviderGroup).where(ServiceProviderGroup.name == clean(group_name))
+            select(ServiceProviderGroup).where(col(ServiceProviderGroup.name) == clean(group_name))
         )
         if group is None:
             group = ServiceProviderGroup(name=str(clean(group_name)))
@@ -144,7 +148,12 @@ async def create_staff(
         created_at=clock.now(),
     )
     session.add(staff)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # A concurrent request took the email between the check above and this insert.
+        problems.invalid("email", "Email is already in use")
+        problems.raise_any()
     return staff
 
 
@@ -215,10 +224,10 @@ async def list_staff(
         if provider_id not in {p.id for p in await task_recipients(session, viewer)}:
             return []
         include_inactive = False
-    query = select(Staff).where(Staff.provider_id == provider_id)
+    query = select(Staff).where(col(Staff.provider_id) == provider_id)
     if not include_inactive:
         query = query.where(Staff.active.is_(True))  # type: ignore[attr-defined]
-    return list((await session.scalars(query.order_by(Staff.name, Staff.id))).all())
+    return list((await session.scalars(query.order_by(Staff.name, col(Staff.id)))).all())
 
 
 async def get_provider(
@@ -244,7 +253,8 @@ async def task_recipients(session: AsyncSession, viewer: StaffViewer) -> list[Se
     if not permissions.may_send_to_group(viewer):
         return []
     query = select(ServiceProvider).where(
-        ServiceProvider.group_id == viewer.group_id, ServiceProvider.id != viewer.provider_id
+        col(ServiceProvider.group_id) == viewer.group_id,
+        col(ServiceProvider.id) != viewer.provider_id,
     )
     return list((await session.scalars(query.order_by(ServiceProvider.name))).all())
 
@@ -276,7 +286,7 @@ async def get_group(
 
 
 async def group_providers(session: AsyncSession, group_id: int) -> list[ServiceProvider]:
-    query = select(ServiceProvider).where(ServiceProvider.group_id == group_id)
+    query = select(ServiceProvider).where(col(ServiceProvider.group_id) == group_id)
     return list((await session.scalars(query.order_by(ServiceProvider.name))).all())
 
 
@@ -434,7 +444,7 @@ async def list_clients(
                 func.lower(func.coalesce(Client.email, "")).like(pattern, escape="\\"),
             )
         )
-    query = select(Client).where(*conditions).order_by(Client.name, Client.id)
+    query = select(Client).where(*conditions).order_by(Client.name, col(Client.id))
     if after is not None:
         name, last_id = decode_cursor(after, "CLIENT_NAME", 2)
         if not isinstance(name, str) or type(last_id) is not int or not 0 <= last_id < 2**31:

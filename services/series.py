@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import (
     ServiceProvider,
@@ -26,6 +27,7 @@ from models import (
     TaskSeriesResponsible,
     TaskStatus,
 )
+from models.types import pk
 from services import notifications, permissions, recurrence
 from services.clock import Clock, today_in
 from services.errors import NotFound
@@ -72,7 +74,7 @@ async def start_series(
     await session.flush()
     for position, member in enumerate(template.responsible):
         session.add(
-            TaskSeriesResponsible(series_id=series.id, staff_id=member.id, position=position)
+            TaskSeriesResponsible(series_id=pk(series), staff_id=pk(member), position=position)
         )
     await session.flush()
     return series
@@ -80,9 +82,9 @@ async def start_series(
 
 async def _series_responsible(session: AsyncSession, series_id: int) -> list[int]:
     rows = await session.scalars(
-        select(TaskSeriesResponsible.staff_id)
+        select(col(TaskSeriesResponsible.staff_id))
         .join(Staff, Staff.id == TaskSeriesResponsible.staff_id)  # type: ignore[arg-type]
-        .where(TaskSeriesResponsible.series_id == series_id, Staff.active.is_(True))  # type: ignore[attr-defined]
+        .where(col(TaskSeriesResponsible.series_id) == series_id, col(Staff.active).is_(True))
         .order_by(TaskSeriesResponsible.position)  # type: ignore[arg-type]
     )
     return list(rows)
@@ -111,7 +113,7 @@ async def make_occurrence(
     session.add(task)
     await session.flush()
     for position, staff_id in enumerate(responsible):
-        session.add(TaskResponsible(task_id=task.id, staff_id=staff_id, position=position))
+        session.add(TaskResponsible(task_id=pk(task), staff_id=staff_id, position=position))
     record_event(
         session,
         task,
@@ -139,9 +141,9 @@ async def materialize(
     # A completed occurrence kept through a series edit may already hold one of these dates.
     taken = set(
         await session.scalars(
-            select(Task.scheduled_date).where(
-                Task.series_id == series.id,
-                Task.scheduled_date > series.materialized_until,  # type: ignore[operator]
+            select(col(Task.scheduled_date)).where(
+                col(Task.series_id) == series.id,
+                col(Task.scheduled_date) > series.materialized_until,
             )
         )
     )
@@ -178,9 +180,9 @@ async def materialize_one(
 async def due_series_ids(session: AsyncSession, today_floor: date) -> list[int]:
     """Series that may have something to make (the earliest timezone's today bounds it)."""
     rows = await session.scalars(
-        select(TaskSeries.id).where(
-            TaskSeries.ended.is_(False),  # type: ignore[attr-defined]
-            TaskSeries.materialized_until < today_floor,
+        select(col(TaskSeries.id)).where(
+            col(TaskSeries.ended).is_(False),
+            col(TaskSeries.materialized_until) < today_floor,
         )
     )
     return [i for i in rows if i is not None]
@@ -208,9 +210,9 @@ async def upcoming(
     today = today_in(clock, provider.timezone)
     existing = set(
         await session.scalars(
-            select(Task.scheduled_date).where(
-                Task.series_id == series.id,
-                Task.scheduled_date >= today,  # type: ignore[operator]
+            select(col(Task.scheduled_date)).where(
+                col(Task.series_id) == series.id,
+                col(Task.scheduled_date) >= today,
             )
         )
     )
@@ -233,10 +235,10 @@ async def end_from(session: AsyncSession, series: TaskSeries, day: date) -> list
     """Deletes the open occurrences from `day` on; the series makes no more, ever."""
     doomed = list(
         await session.scalars(
-            select(Task.id).where(
-                Task.series_id == series.id,
-                Task.scheduled_date >= day,  # type: ignore[operator]
-                Task.status == TaskStatus.OPEN,
+            select(col(Task.id)).where(
+                col(Task.series_id) == series.id,
+                col(Task.scheduled_date) >= day,
+                col(Task.status) == TaskStatus.OPEN,
             )
         )
     )
@@ -265,10 +267,10 @@ async def split_at(
     day = occurrence.scheduled_date or occurrence.due_date
     later_open = list(
         await session.scalars(
-            select(Task.id).where(
-                Task.series_id == series.id,
-                Task.scheduled_date > day,  # type: ignore[operator]
-                Task.status == TaskStatus.OPEN,
+            select(col(Task.id)).where(
+                col(Task.series_id) == series.id,
+                col(Task.scheduled_date) > day,
+                col(Task.status) == TaskStatus.OPEN,
             )
         )
     )
@@ -292,7 +294,7 @@ async def split_at(
         )
         for position, member in enumerate(template.responsible):
             session.add(
-                TaskSeriesResponsible(series_id=series.id, staff_id=member.id, position=position)
+                TaskSeriesResponsible(series_id=pk(series), staff_id=pk(member), position=position)
             )
     occurrence.series_id = successor.id
     occurrence.scheduled_date = rule.start

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Task, TaskKind, TaskResponsible, TaskStatus
 from services import permissions
@@ -61,12 +62,13 @@ def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
     if f.responsible_id is not None:
         conditions.append(
             exists().where(
-                TaskResponsible.task_id == Task.id, TaskResponsible.staff_id == f.responsible_id
+                col(TaskResponsible.task_id) == col(Task.id),
+                col(TaskResponsible.staff_id) == f.responsible_id,
             )
         )
     if f.unassigned is not None:
         nobody = and_(
-            ~exists().where(TaskResponsible.task_id == Task.id),
+            ~exists().where(col(TaskResponsible.task_id) == col(Task.id)),
             Task.assigned_to_client.is_(False),  # type: ignore[attr-defined]
         )
         conditions.append(nobody if f.unassigned else ~nobody)
@@ -77,7 +79,7 @@ def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
     if f.due_to is not None:
         conditions.append(Task.due_date <= f.due_to)
     if f.overdue is not None:
-        late = and_(Task.status == TaskStatus.OPEN, Task.due_date < today)
+        late = and_(col(Task.status) == TaskStatus.OPEN, col(Task.due_date) < today)
         conditions.append(late if f.overdue else ~late)
     if f.kind is not None:
         conditions.append(Task.kind == f.kind)
@@ -176,7 +178,7 @@ async def list_my_tasks(
     client = permissions.require_client(viewer)
     today = today_in(clock, client.provider_timezone)
     scope = and_(
-        Task.client_id == client.client_id,
+        col(Task.client_id) == client.client_id,
         Task.assigned_to_client.is_(True),  # type: ignore[attr-defined]
     )
     task_filter = TaskFilter(include_completed=include_completed)
@@ -194,7 +196,7 @@ async def list_series_occurrences(
 ) -> TaskPage:
     staff = permissions.require_tasks(viewer)
     today = today_in(clock, staff.provider_timezone)
-    scope = and_(Task.series_id == series_id, Task.provider_id == staff.provider_id)
+    scope = and_(col(Task.series_id) == series_id, col(Task.provider_id) == staff.provider_id)
     task_filter = TaskFilter(include_completed=include_completed)
     return await _page(session, scope, today, task_filter, TaskOrder.DUE_DATE_ASC, first, after)
 

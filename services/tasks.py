@@ -14,6 +14,7 @@ from typing import Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import (
     Client,
@@ -28,6 +29,7 @@ from models import (
     TaskSeriesResponsible,
     TaskStatus,
 )
+from models.types import pk
 from services import notifications, permissions, recurrence
 from services import series as series_service
 from services.clock import Clock, today_in
@@ -143,7 +145,7 @@ async def responsible_staff(
         for s in await session.scalars(
             select(Staff).where(
                 Staff.id.in_(wanted),  # type: ignore[union-attr]
-                Staff.provider_id == provider_id,
+                col(Staff.provider_id) == provider_id,
                 Staff.active.is_(True),  # type: ignore[attr-defined]
             )
         )
@@ -172,9 +174,9 @@ async def check_version(
     if expected is None or expected == task.version:
         return
     rows = await session.execute(
-        select(TaskEvent, Staff.name)
+        select(TaskEvent, col(Staff.name))
         .outerjoin(Staff, Staff.id == TaskEvent.by_staff_id)  # type: ignore[arg-type]
-        .where(TaskEvent.task_id == task.id, TaskEvent.version > expected)
+        .where(col(TaskEvent.task_id) == task.id, col(TaskEvent.version) > expected)
         .order_by(TaskEvent.version)  # type: ignore[arg-type]
     )
     changes = [f"{event.summary} (by {who or 'someone'})" for event, who in rows]
@@ -200,9 +202,9 @@ async def load_for_change(session: AsyncSession, viewer: Viewer | None, task_id:
 
 async def responsible_names(session: AsyncSession, task_id: int) -> list[str]:
     rows = await session.scalars(
-        select(Staff.name)
+        select(col(Staff.name))
         .join(TaskResponsible, TaskResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
-        .where(TaskResponsible.task_id == task_id)
+        .where(col(TaskResponsible.task_id) == task_id)
         .order_by(TaskResponsible.position)  # type: ignore[arg-type]
     )
     return list(rows)
@@ -306,7 +308,7 @@ async def create_task(
     session.add(task)
     await session.flush()
     for position, member in enumerate(responsible):
-        session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
+        session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
     summary = f"Created, due {new.due_date.isoformat()}, responsible: " + _people(
         [m.name for m in responsible]
     )
@@ -430,7 +432,7 @@ async def _change_following(
             await session.scalars(
                 select(Staff)
                 .join(TaskSeriesResponsible, TaskSeriesResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
-                .where(TaskSeriesResponsible.series_id == series.id)
+                .where(col(TaskSeriesResponsible.series_id) == series.id)
                 .order_by(TaskSeriesResponsible.position)  # type: ignore[arg-type]
             )
         )
@@ -439,7 +441,7 @@ async def _change_following(
         changes.add(f"Responsible: {_people(before)} -> {_people([m.name for m in responsible])}")
         await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
         for position, member in enumerate(responsible):
-            session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
+            session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
     template = series_service.Template(
         name=task.name if edit.name is not KEEP else series.name,
         details=task.details if edit.details is not KEEP else series.details,
@@ -517,8 +519,8 @@ async def reassign_task(
 
     current_ids = list(
         await session.scalars(
-            select(TaskResponsible.staff_id)
-            .where(TaskResponsible.task_id == task.id)
+            select(col(TaskResponsible.staff_id))
+            .where(col(TaskResponsible.task_id) == task.id)
             .order_by(TaskResponsible.position)  # type: ignore[arg-type]
         )
     )
@@ -528,7 +530,7 @@ async def reassign_task(
         changes.add(f"Responsible: {_people(before)} -> {_people([m.name for m in responsible])}")
         await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
         for position, member in enumerate(responsible):
-            session.add(TaskResponsible(task_id=task.id, staff_id=member.id, position=position))
+            session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
     was_for_client = task.assigned_to_client
     if assigned_to_client is not None and assigned_to_client != was_for_client:
         changes.add(f"Assigned to the client: {_yes(was_for_client)} -> {_yes(assigned_to_client)}")

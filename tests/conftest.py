@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Before the app is imported: cheap argon2 parameters (the hashing itself stays real).
+os.environ.setdefault("CASETASKS_PASSWORD_HASHING", "fast-insecure-for-tests")
+
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
