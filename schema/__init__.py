@@ -8,10 +8,12 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
+from schema.node import resolve_attribute
 from schema.notifications import Notification
 from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
 from schema.query import Query
@@ -48,6 +50,7 @@ def build_schema() -> strawberry.Schema:
             TaskSeries,
         ],
         scalar_overrides=SCALAR_OVERRIDES,
+        config=StrawberryConfig(default_resolver=resolve_attribute),
         extensions=[
             ErrorCodes,
             # Factories: a fresh extension per request, sharing module-level LRU caches.

@@ -10,7 +10,6 @@ from models import Client as ClientRow
 from models import Notification as NotificationRow
 from models import Task as TaskRow
 from schema.enums import NotificationKind
-from schema.ids import to_global_id
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import PageInfo
 from schema.people import Client
@@ -28,10 +27,6 @@ class Notification(Node):
     kind: NotificationKind
     message: str
     created_at: datetime
-
-    @strawberry.field  # type: ignore[misc]
-    def id(self, root: strawberry.Parent[NotificationRow]) -> strawberry.ID:  # type: ignore[override]
-        return strawberry.ID(to_global_id("Notification", root.id or 0))
 
     @strawberry.field
     def task(self, root: strawberry.Parent[NotificationRow], info: GraphQLInfo) -> Task | None:

@@ -8,14 +8,12 @@ from typing import Annotated
 import strawberry
 
 from models import Client as ClientRow
-from models import Employment as EmploymentRow
 from models import ServiceProvider as ServiceProviderRow
 from models import ServiceProviderGroup as GroupRow
 from models import Staff as StaffRow
 from resolvers import people as resolve
 from resolvers import tasks as resolve_tasks
 from schema.enums import Permission
-from schema.ids import to_global_id
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import TaskConnection
 from schema.prefetch import node_fields, prefetch_tasks
@@ -27,10 +25,6 @@ from services.viewer import StaffViewer
 class ServiceProviderGroup(Node):
     is_type_of = row_type_check(GroupRow)
     name: str
-
-    @strawberry.field  # type: ignore[misc]
-    def id(self, root: strawberry.Parent[GroupRow]) -> strawberry.ID:  # type: ignore[override]
-        return strawberry.ID(to_global_id("ServiceProviderGroup", root.id or 0))
 
     @strawberry.field
     async def providers(
@@ -44,10 +38,6 @@ class ServiceProvider(Node):
     is_type_of = row_type_check(ServiceProviderRow)
     name: str
     timezone: str = strawberry.field(description="IANA timezone name, e.g. Australia/Sydney.")
-
-    @strawberry.field  # type: ignore[misc]
-    def id(self, root: strawberry.Parent[ServiceProviderRow]) -> strawberry.ID:  # type: ignore[override]
-        return strawberry.ID(to_global_id("ServiceProvider", root.id or 0))
 
     @strawberry.field
     async def group(
@@ -137,10 +127,6 @@ class Staff(Node):
     def active(self, root: strawberry.Parent[StaffRow]) -> bool:
         return root.active
 
-    @strawberry.field  # type: ignore[misc]
-    def id(self, root: strawberry.Parent[StaffRow]) -> strawberry.ID:  # type: ignore[override]
-        return strawberry.ID(to_global_id("Staff", root.id or 0))
-
     @strawberry.field
     async def provider(
         self, root: strawberry.Parent[StaffRow], info: GraphQLInfo
@@ -154,13 +140,10 @@ class Staff(Node):
 
 @strawberry.type
 class Employment:
+    id: strawberry.ID
     employer: str
     start_date: date
     end_date: date | None
-
-    @strawberry.field
-    def id(self, root: strawberry.Parent[EmploymentRow]) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Employment", root.id or 0))
 
 
 @strawberry.type
@@ -168,10 +151,6 @@ class Client(Node):
     is_type_of = row_type_check(ClientRow)
     name: str
     email: str | None
-
-    @strawberry.field  # type: ignore[misc]
-    def id(self, root: strawberry.Parent[ClientRow]) -> strawberry.ID:  # type: ignore[override]
-        return strawberry.ID(to_global_id("Client", root.id or 0))
 
     @strawberry.field
     async def provider(

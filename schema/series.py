@@ -8,7 +8,6 @@ import strawberry
 
 from models import TaskSeries as TaskSeriesRow
 from resolvers import tasks as resolve_tasks
-from schema.ids import to_global_id
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import TaskConnection
 from schema.prefetch import node_fields, prefetch_tasks
@@ -30,10 +29,6 @@ class TaskSeries(Node):
     start_date: date
     until: date | None
     count: int | None
-
-    @strawberry.field  # type: ignore[misc]
-    def id(self, root: strawberry.Parent[TaskSeriesRow]) -> strawberry.ID:  # type: ignore[override]
-        return strawberry.ID(to_global_id("TaskSeries", root.id or 0))
 
     @strawberry.field(
         description="The next scheduled dates from today on (occurrences not yet in the task "

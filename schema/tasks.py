@@ -12,7 +12,6 @@ from models import TaskEvent as TaskEventRow
 from models import TaskStatus as Status
 from resolvers.context import Context
 from schema.enums import TaskEventKind, TaskKind, TaskStatus
-from schema.ids import to_global_id
 from schema.node import GraphQLInfo, Node, row_type_check
 
 if TYPE_CHECKING:
@@ -72,10 +71,6 @@ class Task(Node):
         description="Increases on every change; pass it back as expectedVersion to refuse "
         "overwriting someone else's change."
     )
-
-    @strawberry.field  # type: ignore[misc]
-    def id(self, root: strawberry.Parent[TaskRow]) -> strawberry.ID:  # type: ignore[override]
-        return strawberry.ID(to_global_id("Task", root.id or 0))
 
     @strawberry.field(description="Open and due before today.")
     def overdue(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> bool:
