@@ -1,9 +1,11 @@
-"""Broadcast backends for Redis and PostgreSQL LISTEN/NOTIFY.
+"""Broadcast backends: memory, Redis pub/sub and PostgreSQL LISTEN/NOTIFY.
 
-broadcaster 0.3.1's own Redis backend can stop listening for good when its listener starts
-before the first SUBSCRIBE has gone through, and its PostgreSQL backend publishes on the
-connection it listens on, which asyncpg does not allow from concurrent requests. These keep
-broadcaster's interface and fix both; memory:// stays broadcaster's own.
+They keep broadcaster's BroadcastBackend interface, and add what the event hub needs and
+broadcaster 0.3.1's own backends lack: a lost connection surfaces as an error from
+next_published (broadcaster's Redis listener can stop for good without a word, and its
+PostgreSQL backend publishes on the connection it listens on, which asyncpg does not allow from
+concurrent requests), and a Redis reconnection made by redis-py itself is reported as RESYNC,
+since messages published meanwhile are gone.
 """
 
 from __future__ import annotations
@@ -13,15 +15,58 @@ from typing import Any
 from urllib.parse import urlparse
 
 import asyncpg
-from broadcaster import Broadcast, BroadcastBackend, Event
+from broadcaster import BroadcastBackend, Event
 from redis import asyncio as aioredis
 
+RESYNC = '{"resync":true}'
 
-class RedisBackend(BroadcastBackend):
+
+class Lost(ConnectionError):
+    """The backend lost its connection; the hub reconnects and asks listeners to catch up."""
+
+
+class _Queued(BroadcastBackend):
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Event | BaseException] = asyncio.Queue()
+
+    async def next_published(self) -> Event:
+        item = await self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def _fail(self, error: BaseException) -> None:
+        self._queue.put_nowait(Lost(f"broadcast connection lost: {error!r}"))
+
+
+class MemoryBackend(_Queued):
+    """One process: what it publishes, it hears."""
+
+    async def connect(self) -> None:
+        pass
+
+    async def disconnect(self) -> None:
+        pass
+
+    async def subscribe(self, channel: str) -> None:
+        pass
+
+    async def unsubscribe(self, channel: str) -> None:
+        pass
+
+    async def publish(self, channel: str, message: Any) -> None:
+        self._queue.put_nowait(Event(channel=channel, message=message))
+
+    def lose_connection(self) -> None:
+        """Tests: behave as a network backend does when its connection drops."""
+        self._fail(ConnectionResetError("simulated"))
+
+
+class RedisBackend(_Queued):
     def __init__(self, url: str) -> None:
+        super().__init__()
         self._client = aioredis.Redis.from_url(url)
         self._pubsub = self._client.pubsub()
-        self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -44,25 +89,34 @@ class RedisBackend(BroadcastBackend):
     async def publish(self, channel: str, message: Any) -> None:
         await self._client.publish(channel, message)
 
-    async def next_published(self) -> Event:
-        return await self._queue.get()
-
     async def _listen(self) -> None:
-        async for message in self._pubsub.listen():
-            if message["type"] == "message":
-                channel = message["channel"].decode()
-                await self._queue.put(Event(channel=channel, message=message["data"].decode()))
+        confirmations = 0
+        try:
+            async for message in self._pubsub.listen():
+                kind = message["type"]
+                if kind == "message":
+                    channel = message["channel"].decode()
+                    self._queue.put_nowait(Event(channel=channel, message=message["data"].decode()))
+                elif kind == "subscribe":
+                    confirmations += 1
+                    if confirmations > 1:  # redis-py reconnected and subscribed again
+                        self._queue.put_nowait(Event(channel="", message=RESYNC))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self._fail(error)
 
 
-class PostgresBackend(BroadcastBackend):
+class PostgresBackend(_Queued):
     """LISTEN on one connection, NOTIFY through a small pool."""
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self._url = url
-        self._queue: asyncio.Queue[Event] = asyncio.Queue()
 
     async def connect(self) -> None:
         self._listen_connection = await asyncpg.connect(self._url)
+        self._listen_connection.add_termination_listener(lambda _c: self._fail(Lost("closed")))
         self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=4)
 
     async def disconnect(self) -> None:
@@ -82,14 +136,13 @@ class PostgresBackend(BroadcastBackend):
     def _received(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
         self._queue.put_nowait(Event(channel=channel, message=payload))
 
-    async def next_published(self) -> Event:
-        return await self._queue.get()
 
-
-def broadcast_for(url: str) -> Broadcast:
+def backend_for(url: str) -> BroadcastBackend:
     scheme = urlparse(url).scheme
     if scheme in ("redis", "rediss"):
-        return Broadcast(backend=RedisBackend(url))
+        return RedisBackend(url)
     if scheme in ("postgres", "postgresql"):
-        return Broadcast(backend=PostgresBackend(url))
-    return Broadcast(url)
+        return PostgresBackend(url)
+    if scheme == "memory":
+        return MemoryBackend()
+    raise ValueError(f"BROADCAST_URL: unsupported scheme {scheme!r} (memory, redis, postgres)")

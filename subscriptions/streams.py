@@ -86,10 +86,10 @@ async def notification_stream(
                 ):
                     await _close(ctx)
                 continue
-            assert isinstance(event, NotificationAdded)
-            if event.notification_id <= last:
+            if isinstance(event, NotificationAdded) and event.notification_id <= last:
                 continue
             for notification in await _read_after(ctx, viewer.staff_id, last, kinds, client_id):
                 last = max(last, notification.id or 0)
                 yield notification
-            last = max(last, event.notification_id)
+            if isinstance(event, NotificationAdded):
+                last = max(last, event.notification_id)
