@@ -24,7 +24,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     token_ttl_hours: float = 12.0
-    max_page_size: int = 200
     # Repeating tasks: days before its scheduled date an occurrence enters the task list, and
     # how often the in-server scheduler looks for due occurrences.
     series_lead_days: int = Field(default=0, ge=0, le=366)

@@ -22,7 +22,6 @@ class Services:
     clock: Clock
     tokens: TokenPolicy
     hub: EventHub | None = None
-    max_page_size: int = 200
     series_lead_days: int = 0
 
 
