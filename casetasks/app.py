@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -17,7 +19,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 import schema
@@ -49,6 +54,39 @@ class GraphQLApp(GraphQL[Context, None]):
             return None
         async with self.services.session_factory() as session:
             return await viewer_for_token(session, token, self.services.tokens, self.services.clock)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Over HTTP, queries and mutations; a subscription gets a clear answer, not INTERNAL."""
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=OperationType.from_http(request_adapter.method)
+                - {OperationType.SUBSCRIPTION},
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type != OperationType.SUBSCRIPTION:
+                reason = error.as_http_error_reason(request_adapter.method)
+                raise HTTPException(400, reason) from error
+            message = "Subscriptions run over the graphql-transport-ws websocket at /graphql"
+            return ExecutionResult(
+                data=None,
+                errors=[GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})],
+            )
+        except (CannotGetOperationTypeError, MissingQueryError) as error:
+            raise HTTPException(400, "No valid GraphQL operation found in the request") from error
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws: the token comes in connection_init's payload."""
@@ -86,7 +124,6 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
         clock=clock,
         tokens=TokenPolicy(settings.secret_key, timedelta(hours=settings.token_ttl_hours)),
         hub=EventHub(settings.broadcast_backend_url),
-        max_page_size=settings.max_page_size,
         series_lead_days=settings.series_lead_days,
     )
     return services, engine
@@ -109,6 +146,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         except Exception:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "reachable"})
+
+    async def internal_error(_request: Request, _error: Exception) -> Response:
+        """What escapes GraphQL execution (the database failing during the token check) still
+        answers in the contract's shape: INTERNAL, no internals. The server logs the traceback."""
+        body = {
+            "data": None,
+            "errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL"}}],
+        }
+        return JSONResponse(body, status_code=500)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -135,6 +181,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             Mount(graphiql.ASSETS_ROUTE, graphiql.AssetFiles(), name="graphiql-assets"),
         ],
         lifespan=lifespan,
+        exception_handlers={Exception: internal_error},
     )
     app.add_middleware(AccessLog)
     app.state.services = services
