@@ -63,6 +63,9 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, send_and_note)
+        except BaseException:
+            status = status or 500  # answered by the error handler outside this middleware
+            raise
         finally:
             client = scope.get("client")
             access_log.info(

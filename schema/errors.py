@@ -7,6 +7,7 @@ with its traceback and reaches the client only as INTERNAL, with no internals.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,6 +69,18 @@ def is_unexpected(error: GraphQLError) -> bool:
     return error.path is not None and original is not None and not isinstance(original, DomainError)
 
 
+_ECHOED_VALUE = re.compile(
+    r"(got invalid value|non [a-z]+ value:|represent value:|, found) .*?(;|\.$|$)"
+)
+
+
+def _without_values(message: str) -> str:
+    """graphql-core quotes the offending value back; it may be a password sent as a number."""
+    return _ECHOED_VALUE.sub(
+        lambda m: f"{m.group(1).rstrip(':')} (value not shown){m.group(2)}", message
+    )
+
+
 def convert(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
@@ -79,7 +92,7 @@ def convert(error: GraphQLError) -> GraphQLError:
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", "BAD_USER_INPUT")
         return GraphQLError(
-            error.message,
+            _without_values(error.message),
             error.nodes,
             error.source,
             error.positions,

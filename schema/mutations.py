@@ -106,7 +106,7 @@ class Mutation:
                     input.is_administrator if _given(input.is_administrator) else None
                 ),
                 permissions_granted=(
-                    [p.name for p in permissions or []] if _given(input.permissions) else None
+                    [p.name for p in permissions] if permissions is not None else None
                 ),
                 active=input.active if _given(input.active) else None,
                 is_group_administrator=(

@@ -18,7 +18,8 @@ from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import TaskConnection
 from schema.prefetch import node_fields, prefetch_tasks
 from services import task_queries
-from services.viewer import StaffViewer
+from services.errors import Forbidden
+from services.viewer import ClientViewer, StaffViewer
 
 
 @strawberry.type
@@ -45,6 +46,9 @@ class ServiceProvider(Node):
     ) -> ServiceProviderGroup | None:
         if root.group_id is None:
             return None
+        if isinstance(info.context.viewer, ClientViewer):
+            # As node(id) answers for a group: the group and its providers are for staff.
+            raise Forbidden("Only staff can do this")
         return await info.context.loaders.group.load(root.group_id)  # type: ignore[return-value]
 
     @strawberry.field(

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from models import Client, Notification, NotificationKind, Staff, Task, TaskResponsible
 from services import permissions
-from services.errors import NotFound
+from services.errors import BadRequest, NotFound
 from services.outbox import outbox
 from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from services.viewer import Viewer
@@ -26,7 +26,10 @@ def notification_cursor(notification_id: int) -> str:
 
 def notification_id_of(cursor: str) -> int:
     (notification_id,) = decode_cursor(cursor, CURSOR, 1)
-    return int(notification_id)
+    # Only an id this list handed out: anything else must not reach the query (INTERNAL).
+    if type(notification_id) is not int or not 0 <= notification_id < 2**31:
+        raise BadRequest("after is not a cursor returned by this list")
+    return notification_id
 
 
 async def _commit_ordered(session: AsyncSession) -> None:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import exists, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Client, ServiceProvider, ServiceProviderGroup, Staff
+from models import AuthSession, Client, ServiceProvider, ServiceProviderGroup, Staff
 from services import permissions
 from services.auth import normalise_email
 from services.clock import Clock
@@ -200,6 +200,13 @@ async def update_staff(
         staff.active = active
     if is_group_administrator is not None:
         staff.is_group_administrator = is_group_administrator
+    if active is False:
+        # Signed out everywhere: a later reactivation must not revive old tokens.
+        await session.execute(
+            update(AuthSession)
+            .where(col(AuthSession.staff_id) == staff.id, col(AuthSession.revoked_at).is_(None))
+            .values(revoked_at=func.now())
+        )
     if not staff.active or not (staff.tasks_permission or staff.is_administrator):
         # Open subscriptions re-check their viewer and close.
         outbox(session).access_changes.append((staff.id or 0, None))
@@ -444,16 +451,20 @@ async def list_clients(
                 func.lower(func.coalesce(Client.email, "")).like(pattern, escape="\\"),
             )
         )
-    query = select(Client).where(*conditions).order_by(Client.name, col(Client.id))
+    # Alphabetical as a person reads it ("de Souza" among the Ds), whatever the collation; the
+    # cursor keeps the database's own folded name, so pages meet exactly.
+    sort_name = func.lower(Client.name)
+    query = select(Client, sort_name).where(*conditions).order_by(sort_name, col(Client.id))
     if after is not None:
         name, last_id = decode_cursor(after, "CLIENT_NAME", 2)
         if not isinstance(name, str) or type(last_id) is not int or not 0 <= last_id < 2**31:
             raise BadRequest("after is not a cursor returned by this list")
-        query = query.where(tuple_(Client.name, Client.id) > tuple_(name, last_id))
-    rows = list((await session.scalars(query.limit(limit + 1))).all())
+        query = query.where(tuple_(sort_name, Client.id) > tuple_(name, last_id))
+    rows = list((await session.execute(query.limit(limit + 1))).all())
     total = int(
         await session.scalar(select(func.count()).select_from(Client).where(*conditions)) or 0
     )
     page_rows = rows[:limit]
-    cursors = [encode_cursor("CLIENT_NAME", [c.name, c.id]) for c in page_rows]
-    return Page(rows=page_rows, cursors=cursors, has_next_page=len(rows) > limit), total
+    cursors = [encode_cursor("CLIENT_NAME", [folded, c.id]) for c, folded in page_rows]
+    clients = [c for c, _folded in page_rows]
+    return Page(rows=clients, cursors=cursors, has_next_page=len(rows) > limit), total

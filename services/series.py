@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -263,7 +263,8 @@ async def split_at(
     now: datetime,
 ) -> TaskSeries:
     """The series from this occurrence on becomes a new series with the new rule and template;
-    earlier and completed occurrences stay with the old one as they were."""
+    earlier and completed occurrences stay as they were. Completed later occurrences go with
+    the new series, so that their dates are not made a second time."""
     day = occurrence.scheduled_date or occurrence.due_date
     later_open = list(
         await session.scalars(
@@ -283,6 +284,15 @@ async def split_at(
         series.materialized_until = max(series.materialized_until, series.until)
         series.ended = True
         successor = await start_series(session, staff, series.provider_id, rule, template, now)
+        await session.execute(
+            update(Task)
+            .where(
+                col(Task.series_id) == series.id,
+                col(Task.scheduled_date) > day,
+                col(Task.status) == TaskStatus.COMPLETED,
+            )
+            .values(series_id=successor.id)
+        )
     else:  # the first occurrence: the series itself changes
         successor = series
         series.rrule, series.start_date = rule.text, rule.start
@@ -297,6 +307,15 @@ async def split_at(
                 TaskSeriesResponsible(series_id=pk(series), staff_id=pk(member), position=position)
             )
     occurrence.series_id = successor.id
-    occurrence.scheduled_date = rule.start
+    # A completed occurrence may already hold the new date; this one then keeps its own key.
+    holder = await session.scalar(
+        select(col(Task.id)).where(
+            col(Task.series_id) == successor.id,
+            col(Task.scheduled_date) == rule.start,
+            col(Task.id) != occurrence.id,
+        )
+    )
+    if holder is None:
+        occurrence.scheduled_date = rule.start
     await session.flush()
     return successor

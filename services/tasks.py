@@ -169,9 +169,20 @@ async def client_of(
 
 
 async def check_version(
-    session: AsyncSession, problems: Problems, task: Task, expected: int | None
+    session: AsyncSession,
+    problems: Problems,
+    task: Task,
+    expected: int | None,
+    explain: bool = True,
 ) -> None:
+    """explain=False for a client: what changed, and who changed it, is the task's history."""
     if expected is None or expected == task.version:
+        return
+    if not explain:
+        problems.conflict(
+            "expectedVersion",
+            "This task was changed after you opened it. Reload it and try again.",
+        )
         return
     rows = await session.execute(
         select(TaskEvent, col(Staff.name))
@@ -354,6 +365,11 @@ async def update_task(
         check_details(problems, edit.details)
     if edit.client_id is not KEEP and edit.client_id is not None:
         await client_of(session, problems, task.provider_id, edit.client_id)
+    if edit.client_id is None and task.assigned_to_client:
+        # Otherwise the task would be no one's: in no Task Widget and never Unassigned.
+        problems.required(
+            "clientId", "A task assigned to the client needs the client; reassign it first"
+        )
     if not following and (edit.recurrence is not KEEP or edit.responsible_ids is not KEEP):
         problems.invalid(
             "scope", "A new rule or Who's Responsible needs THIS_AND_FOLLOWING on a repeating task"
@@ -581,7 +597,9 @@ async def complete_task(
     problems = Problems()
     if task.status == TaskStatus.COMPLETED:
         problems.invalid(None, "This task is already completed")
-    await check_version(session, problems, task, expected_version)
+    await check_version(
+        session, problems, task, expected_version, explain=isinstance(done_by, StaffViewer)
+    )
     problems.raise_any()
 
     now = clock.now()

@@ -7,6 +7,7 @@ import json
 import logging
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -228,7 +229,7 @@ LEAKS = (
     "asyncpg",
     "psycopg",
     "SELECT",
-    "client_gone",
+    "task_gone",
     "no such table",
     "does not exist",
     "stacktrace",
@@ -285,6 +286,29 @@ async def test_an_unexpected_error_is_internal_with_no_internals(
     assert codes(body) == ["INTERNAL"]
     assert body["errors"][0]["message"] == "Internal error"
     for leak in (*LEAKS, "Secret Name", "secret@example.org", PASSWORD):
+        assert leak.lower() not in response.text.lower(), leak
+
+
+async def test_a_failure_while_checking_the_token_is_internal_too(env: Env) -> None:
+    """Outside GraphQL execution (the sign-in lookup), the answer still has the contract's shape."""
+    provider = await env.world.provider()
+    async with env.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE auth_session RENAME TO auth_session_gone"))
+    # As a real server does: answer the request, and let the exception reach the server's log.
+    transport = httpx.ASGITransport(app=env.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://casetasks.test") as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ me { __typename } }"},
+            headers={"Authorization": f"Bearer {provider.admin.token}"},
+        )
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "data": None,
+        "errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL"}}],
+    }
+    for leak in (*LEAKS, "auth_session", provider.admin.token):
         assert leak.lower() not in response.text.lower(), leak
 
 
