@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 import strawberry
@@ -35,7 +36,9 @@ class CasetasksSchema(strawberry.Schema):
                 log.error("unexpected error in %s", error.path, exc_info=error.original_error)
 
 
+@cache
 def build_schema() -> strawberry.Schema:
+    """Built once per process: the schema is immutable, and the validation cache is keyed by it."""
     return CasetasksSchema(
         query=Query,
         mutation=Mutation,
