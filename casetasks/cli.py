@@ -151,9 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "serve":
             _serve(settings, args)
     except InvalidInput as invalid:
-        for problem in invalid.problems:
-            where = f"{problem.field[-1]}: " if problem.field else ""
-            print(f"casetasks: {where}{problem.message}", file=sys.stderr)
+        reasons = [
+            f"{problem.field[-1]}: {problem.message}" if problem.field else problem.message
+            for problem in invalid.problems
+        ]
+        print("casetasks: " + "; ".join(reasons), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -26,7 +26,7 @@ from tests.databases import PostgresTemplates, SqliteTemplates
 from tests.factories import World
 from tests.graphql_client import Api
 from tests.live import serve_in_process
-from tests.services import POSTGRES_URL, need
+from tests.services import POSTGRES_URL, REDIS_URL, need
 
 # 10:00 in Sydney on Monday 1 March 2027.
 START = datetime(2027, 2, 28, 23, 0, tzinfo=UTC)
@@ -96,10 +96,47 @@ def clock() -> FixedClock:
     return FixedClock(START)
 
 
+BROADCASTS = {"memory": "memory://", "redis": REDIS_URL, "postgres": "postgres"}
+# The broadcast backends a live (websocket) test runs with, per database: the embedded pair,
+# and PostgreSQL with each shared backend production may use.
+LIVE_COMBINATIONS = {("sqlite", "memory"), ("postgresql", "redis"), ("postgresql", "postgres")}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "live" in metafunc.fixturenames:
+        metafunc.parametrize("broadcast", list(BROADCASTS), indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        combination = (params.get("database_url"), params.get("broadcast"))
+        if "broadcast" in params and combination not in LIVE_COMBINATIONS:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def broadcast(request: pytest.FixtureRequest, database_url: str) -> str:
+    """memory:// unless a live test asks for Redis or PostgreSQL LISTEN/NOTIFY."""
+    kind = getattr(request, "param", "memory")
+    if kind == "redis":
+        need("Redis", REDIS_URL, 6379)
+    if kind == "postgres":
+        return database_url.replace("postgresql+asyncpg://", "postgres://")
+    return BROADCASTS[kind]
+
+
+@pytest.fixture
+def settings(database_url: str, broadcast: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
+        broadcast_url=broadcast,
         secret_key="test-secret-key-not-for-production",
         casetasks_env="test",
     )
