@@ -56,6 +56,10 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Reads run in autocommit on PostgreSQL: no BEGIN and ROLLBACK round trips per session.
+    A unit of work asks for a real transaction (below)."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
@@ -63,7 +67,10 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
 async def unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """A session in one write transaction: committed on success, rolled back on any error."""
     async with factory() as session:
-        await session.connection(execution_options={_WRITE: True})
+        options: dict[str, Any] = {_WRITE: True}
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            options["isolation_level"] = "READ COMMITTED"
+        await session.connection(execution_options=options)
         try:
             yield session
         except BaseException:
