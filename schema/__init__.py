@@ -14,7 +14,7 @@ from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
-from schema.node import resolve_attribute
+from schema.node import BindContext, resolve_attribute
 from schema.notifications import Notification
 from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
 from schema.query import Query
@@ -55,6 +55,7 @@ def build_schema() -> strawberry.Schema:
         scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(default_resolver=resolve_attribute),
         extensions=[
+            BindContext,
             ErrorCodes,
             # Factories: a fresh extension per request, sharing module-level LRU caches.
             lambda: ParserCache(maxsize=512),

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
+from models import ServiceProvider as ServiceProviderRow
 from models import Task as TaskRow
 from resolvers.context import Context
 from schema.node import GraphQLInfo
@@ -53,9 +54,15 @@ async def prefetch_tasks(ctx: Context, rows: Sequence[TaskRow], fields: set[str]
         provider_ids.update(r.provider_id for r in rows)
     if "originProvider" in fields:
         provider_ids.update(r.origin_provider_id for r in rows)
+    if "overdue" in fields:  # judged in each task's provider's timezone
+        provider_ids.update(r.provider_id for r in rows if r.provider_id not in ctx.timezones)
     jobs += [
         loaders.staff.prefetch(staff_ids),
         loaders.client.prefetch(client_ids),
         loaders.provider.prefetch(provider_ids),
     ]
     await asyncio.gather(*jobs)
+    for provider_id in provider_ids:
+        provider = loaders.provider.get(provider_id)
+        if isinstance(provider, ServiceProviderRow):
+            ctx.timezones.setdefault(provider_id, provider.timezone)

@@ -1,9 +1,14 @@
-"""Tasks and their history, resolved from ORM rows; relations go through the DataLoaders."""
+"""Tasks and their history, resolved from ORM rows; relations go through the DataLoaders.
+
+The derived fields are registered with `computed` and declared as plain fields: see
+schema.node.computed for why.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -12,42 +17,95 @@ from models import TaskEvent as TaskEventRow
 from models import TaskStatus as Status
 from resolvers.context import Context
 from schema.enums import TaskEventKind, TaskKind, TaskStatus
-from schema.node import GraphQLInfo, Node, row_type_check
-
-if TYPE_CHECKING:
-    from schema.series import TaskSeries
+from schema.node import Node, computed, row_type_check
 from schema.people import Client, ServiceProvider, Staff, Viewer
 from services.errors import Forbidden
 from services.viewer import ClientViewer
 
+if TYPE_CHECKING:
+    from schema.series import TaskSeries
 
-def _viewer_row(ctx: Context, staff_id: int | None, client_id: int | None) -> Viewer | None:
-    """Sync when already loaded; otherwise an awaitable, which GraphQL execution awaits."""
+
+def _viewer_row(ctx: Context, staff_id: int | None, client_id: int | None) -> Any:
     if staff_id is not None:
-        return ctx.loaders.staff.get(staff_id)  # type: ignore[return-value]
+        return ctx.loaders.staff.get(staff_id)
     if client_id is not None:
-        return ctx.loaders.client.get(client_id)  # type: ignore[return-value]
+        return ctx.loaders.client.get(client_id)
     return None
 
 
-async def _is_overdue(ctx: Context, task: TaskRow) -> bool:
+@computed(TaskEventRow, "by")
+def _event_by(event: TaskEventRow, ctx: Context) -> Any:
+    return _viewer_row(ctx, event.by_staff_id, event.by_client_id)
+
+
+@computed(TaskRow, "overdue")
+def _overdue(task: TaskRow, ctx: Context) -> bool | Awaitable[bool]:
+    timezone = ctx.timezones.get(task.provider_id)
+    if timezone is None:
+        return _overdue_later(task, ctx)
+    return task.status == Status.OPEN and task.due_date < ctx.today(timezone)
+
+
+async def _overdue_later(task: TaskRow, ctx: Context) -> bool:
     provider = await ctx.loaders.provider.load(task.provider_id)
     assert provider is not None
     ctx.timezones[task.provider_id] = provider.timezone
     return task.status == Status.OPEN and task.due_date < ctx.today(provider.timezone)
 
 
+@computed(TaskRow, "client")
+def _client(task: TaskRow, ctx: Context) -> Any:
+    return None if task.client_id is None else ctx.loaders.client.get(task.client_id)
+
+
+@computed(TaskRow, "service_provider")
+def _service_provider(task: TaskRow, ctx: Context) -> Any:
+    return ctx.loaders.provider.get(task.provider_id)
+
+
+@computed(TaskRow, "origin_provider")
+def _origin_provider(task: TaskRow, ctx: Context) -> Any:
+    return ctx.loaders.provider.get(task.origin_provider_id)
+
+
+@computed(TaskRow, "responsible")
+def _responsible(task: TaskRow, ctx: Context) -> Any:
+    return ctx.loaders.responsible.get(task.id or 0)
+
+
+@computed(TaskRow, "created_by")
+def _created_by(task: TaskRow, ctx: Context) -> Any:
+    return None if task.created_by_id is None else ctx.loaders.staff.get(task.created_by_id)
+
+
+@computed(TaskRow, "completed_by")
+def _completed_by(task: TaskRow, ctx: Context) -> Any:
+    return _viewer_row(ctx, task.completed_by_staff_id, task.completed_by_client_id)
+
+
+@computed(TaskRow, "series")
+def _series(task: TaskRow, ctx: Context) -> Any:
+    if task.series_id is None or isinstance(ctx.viewer, ClientViewer):
+        return None
+    return ctx.loaders.series.get(task.series_id)
+
+
+@computed(TaskRow, "history")
+def _history(task: TaskRow, ctx: Context) -> Any:
+    if isinstance(ctx.viewer, ClientViewer):
+        raise Forbidden("A task's history is for staff")
+    return ctx.loaders.history.get(task.id or 0)
+
+
 @strawberry.type
 class TaskEvent:
     kind: TaskEventKind
     at: datetime
+    by: Viewer | None
     summary: str = strawberry.field(
         description="Human-readable, e.g. 'Due date 2027-03-01 -> 2027-03-15'."
     )
-
-    @strawberry.field
-    def by(self, root: strawberry.Parent[TaskEventRow], info: GraphQLInfo) -> Viewer | None:
-        return _viewer_row(info.context, root.by_staff_id, root.by_client_id)
 
 
 @strawberry.type
@@ -57,13 +115,31 @@ class Task(Node):
     details: str | None
     due_date: date
     status: TaskStatus
+    overdue: bool = strawberry.field(description="Open and due before today.")
     kind: TaskKind
+    client: Client | None
+    service_provider: ServiceProvider = strawberry.field(
+        description="The provider whose Tasks screen holds the task (the receiving provider for "
+        "a task sent across providers)."
+    )
+    origin_provider: ServiceProvider = strawberry.field(
+        description="The provider whose staff created it; differs from serviceProvider for a "
+        "task sent across providers."
+    )
+    responsible: list[Staff] = strawberry.field(
+        description="Who's Responsible. Empty means Unassigned."
+    )
     assigned_to_client: bool = strawberry.field(
         description="The task is the client's to do: it shows in the client's Task Widget and "
         "the client may complete it."
     )
+    created_by: Staff | None
     created_at: datetime
     completed_at: datetime | None
+    completed_by: Viewer | None
+    series: Annotated[TaskSeries, strawberry.lazy("schema.series")] | None = strawberry.field(
+        description="Set for occurrences of a repeating task."
+    )
     milestone_month: int | None = strawberry.field(
         description="1, 3, 6 or 12 for POST_EMPLOYMENT_OUTREACH tasks."
     )
@@ -71,67 +147,7 @@ class Task(Node):
         description="Increases on every change; pass it back as expectedVersion to refuse "
         "overwriting someone else's change."
     )
-
-    @strawberry.field(description="Open and due before today.")
-    def overdue(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> bool:
-        # Sync on the hot path: the provider's timezone is almost always already known.
-        ctx = info.context
-        timezone = ctx.timezones.get(root.provider_id)
-        if timezone is None:
-            return _is_overdue(ctx, root)  # type: ignore[return-value]
-        return root.status == Status.OPEN and root.due_date < ctx.today(timezone)
-
-    @strawberry.field
-    def client(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Client | None:
-        if root.client_id is None:
-            return None
-        return info.context.loaders.client.get(root.client_id)  # type: ignore[return-value]
-
-    @strawberry.field(
-        description="The provider whose Tasks screen holds the task (the receiving provider for "
-        "a task sent across providers)."
-    )
-    def service_provider(
-        self, root: strawberry.Parent[TaskRow], info: GraphQLInfo
-    ) -> ServiceProvider:
-        return info.context.loaders.provider.get(root.provider_id)  # type: ignore[return-value]
-
-    @strawberry.field(
-        description="The provider whose staff created it; differs from serviceProvider for a "
-        "task sent across providers."
-    )
-    def origin_provider(
-        self, root: strawberry.Parent[TaskRow], info: GraphQLInfo
-    ) -> ServiceProvider:
-        return info.context.loaders.provider.get(root.origin_provider_id)  # type: ignore[return-value]
-
-    @strawberry.field(description="Who's Responsible. Empty means Unassigned.")
-    def responsible(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> list[Staff]:
-        return info.context.loaders.responsible.get(root.id or 0)  # type: ignore[return-value]
-
-    @strawberry.field
-    def created_by(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Staff | None:
-        if root.created_by_id is None:
-            return None
-        return info.context.loaders.staff.get(root.created_by_id)  # type: ignore[return-value]
-
-    @strawberry.field
-    def completed_by(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> Viewer | None:
-        return _viewer_row(info.context, root.completed_by_staff_id, root.completed_by_client_id)
-
-    @strawberry.field(description="Set for occurrences of a repeating task.")
-    def series(
-        self, root: strawberry.Parent[TaskRow], info: GraphQLInfo
-    ) -> Annotated[TaskSeries, strawberry.lazy("schema.series")] | None:
-        if root.series_id is None or isinstance(info.context.viewer, ClientViewer):
-            return None
-        return info.context.loaders.series.get(root.series_id)  # type: ignore[return-value]
-
-    @strawberry.field(
+    history: list[TaskEvent] = strawberry.field(
         description="What happened to the task, oldest first: created, edited, postponed, "
         "reassigned, completed, reopened."
     )
-    def history(self, root: strawberry.Parent[TaskRow], info: GraphQLInfo) -> list[TaskEvent]:
-        if isinstance(info.context.viewer, ClientViewer):
-            raise Forbidden("A task's history is for staff")
-        return info.context.loaders.history.get(root.id or 0)  # type: ignore[return-value]
