@@ -454,10 +454,24 @@ async def _change_following(
         )
     else:
         before = await responsible_names(session, task.id or 0)
+        before_ids = list(
+            await session.scalars(
+                select(col(TaskResponsible.staff_id)).where(col(TaskResponsible.task_id) == task.id)
+            )
+        )
         changes.add(f"Responsible: {_people(before)} -> {_people([m.name for m in responsible])}")
         await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
         for position, member in enumerate(responsible):
             session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
+        await session.flush()
+        # As reassignTask: the newly responsible are told; left with nobody, an alert.
+        if responsible:
+            newly = [pk(m) for m in responsible if m.id not in before_ids]
+            await notifications.resolve_unassigned(session, pk(task), now)
+            await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
+        elif before_ids and not task.assigned_to_client:
+            origin = await provider_name(session, task.origin_provider_id)
+            await notifications.alert_unassigned(session, task, origin, now)
     template = series_service.Template(
         name=task.name if edit.name is not KEEP else series.name,
         details=task.details if edit.details is not KEEP else series.details,
