@@ -429,7 +429,11 @@ def _following_rule(
     if weekdays and recurrence.WEEKDAYS[new_start.weekday()] not in weekdays:
         problems.invalid("dueDate", "The new due date must fall on one of the series' weekdays")
         return None
-    return recurrence.reanchor(series.rrule, series.start_date, day, new_start)
+    rule = recurrence.reanchor(series.rrule, series.start_date, day, new_start)
+    if rule.until is not None and new_start > rule.until:
+        problems.invalid("dueDate", "The new due date is after the repeating task's end date")
+        return None
+    return rule
 
 
 async def _change_following(
