@@ -13,7 +13,7 @@ from casetasks import demo
 from casetasks.db import create_engine, create_session_factory, unit_of_work
 from casetasks.settings import Settings, get_settings
 from schema.ids import to_global_id
-from services import people
+from services import providers
 from services.clock import SystemClock
 from services.errors import InvalidInput
 
@@ -57,7 +57,7 @@ async def _create_provider(settings: Settings, args: argparse.Namespace) -> dict
     engine = create_engine(settings.database_url)
     try:
         async with unit_of_work(create_session_factory(engine)) as session:
-            created = await people.create_provider(
+            created = await providers.create_provider(
                 session,
                 SystemClock(),
                 name=args.name,

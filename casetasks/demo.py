@@ -12,7 +12,9 @@ from sqlmodel import col
 from casetasks.db import create_engine, create_session_factory, unit_of_work
 from casetasks.settings import Settings
 from models import ServiceProvider, Staff
-from services import people, tasks
+from services import clients as client_service
+from services import providers, tasks
+from services import staff as staff_service
 from services.clock import SystemClock, today_in
 from services.viewer import StaffViewer
 
@@ -68,7 +70,7 @@ def _acting_as(admin: Staff, provider: ServiceProvider) -> StaffViewer:
 async def _load_provider(session: AsyncSession, spec: dict, first: bool) -> None:
     clock = SystemClock()
     admin_name, admin_email = spec["admin"]
-    created = await people.create_provider(
+    created = await providers.create_provider(
         session,
         clock,
         name=spec["name"],
@@ -83,7 +85,7 @@ async def _load_provider(session: AsyncSession, spec: dict, first: bool) -> None
     staff = [created.administrator]
     for name, email in spec["staff"]:
         staff.append(
-            await people.create_staff(
+            await staff_service.create_staff(
                 session,
                 viewer,
                 clock,
@@ -98,7 +100,7 @@ async def _load_provider(session: AsyncSession, spec: dict, first: bool) -> None
     for index, name in enumerate(spec["clients"]):
         caseworker = staff[index % len(staff)]
         clients.append(
-            await people.create_client(
+            await client_service.create_client(
                 session,
                 viewer,
                 clock,

@@ -8,7 +8,10 @@ from typing import Any
 from models import Client, ServiceProvider, ServiceProviderGroup, Staff
 from resolvers.changes import change
 from resolvers.context import Context
-from services import auth, people, permissions
+from services import auth, permissions
+from services import clients as client_service
+from services import providers as provider_service
+from services import staff as staff_service
 from services.pagination import Page
 
 
@@ -35,7 +38,7 @@ async def create_staff(
     permissions_granted: Sequence[str],
 ) -> Staff:
     async with change(ctx) as session:
-        return await people.create_staff(
+        return await staff_service.create_staff(
             session,
             ctx.viewer,
             ctx.clock,
@@ -60,7 +63,7 @@ async def update_staff(
 ) -> Staff:
     ctx.loaders.staff.forget(staff_id)
     async with change(ctx) as session:
-        return await people.update_staff(
+        return await staff_service.update_staff(
             session,
             ctx.viewer,
             staff_id,
@@ -83,7 +86,7 @@ async def create_client(
     portal_password: str | None,
 ) -> Client:
     async with change(ctx) as session:
-        return await people.create_client(
+        return await client_service.create_client(
             session,
             ctx.viewer,
             ctx.clock,
@@ -98,54 +101,56 @@ async def create_client(
 async def update_client(ctx: Context, client_id: int, **changes: Any) -> Client:
     ctx.loaders.client.forget(client_id)
     async with change(ctx) as session:
-        return await people.update_client(session, ctx.viewer, client_id, **changes)
+        return await client_service.update_client(session, ctx.viewer, client_id, **changes)
 
 
 async def staff(ctx: Context, staff_id: int) -> Staff:
     async with ctx.session_factory() as session:
-        return await people.get_staff(session, ctx.viewer, staff_id)
+        return await staff_service.get_staff(session, ctx.viewer, staff_id)
 
 
 async def client(ctx: Context, client_id: int) -> Client:
     async with ctx.session_factory() as session:
-        return await people.get_client(session, ctx.viewer, client_id)
+        return await client_service.get_client(session, ctx.viewer, client_id)
 
 
 async def clients(
     ctx: Context, search: str | None, first: int | None, after: str | None
 ) -> tuple[Page[Client], int]:
     async with ctx.session_factory() as session:
-        return await people.list_clients(session, ctx.viewer, search, first, after)
+        return await client_service.list_clients(session, ctx.viewer, search, first, after)
 
 
 async def provider(ctx: Context, provider_id: int) -> ServiceProvider:
     async with ctx.session_factory() as session:
-        return await people.get_provider(session, ctx.viewer, provider_id)
+        return await provider_service.get_provider(session, ctx.viewer, provider_id)
 
 
 async def group(ctx: Context, group_id: int) -> ServiceProviderGroup:
     async with ctx.session_factory() as session:
-        return await people.get_group(session, ctx.viewer, group_id)
+        return await provider_service.get_group(session, ctx.viewer, group_id)
 
 
 async def provider_staff(ctx: Context, provider_id: int, include_inactive: bool) -> list[Staff]:
     viewer = permissions.require_staff(ctx.viewer)
     async with ctx.session_factory() as session:
-        return await people.list_staff(session, viewer, provider_id, include_inactive)
+        return await staff_service.list_staff(session, viewer, provider_id, include_inactive)
 
 
 async def task_recipients(ctx: Context) -> list[ServiceProvider]:
     viewer = permissions.require_staff(ctx.viewer)
     async with ctx.session_factory() as session:
-        return await people.task_recipients(session, viewer)
+        return await provider_service.task_recipients(session, viewer)
 
 
 async def set_group_tasks_permission(ctx: Context, staff_id: int, enabled: bool) -> Staff:
     ctx.loaders.staff.forget(staff_id)
     async with change(ctx) as session:
-        return await people.set_group_tasks_permission(session, ctx.viewer, staff_id, enabled)
+        return await provider_service.set_group_tasks_permission(
+            session, ctx.viewer, staff_id, enabled
+        )
 
 
 async def group_providers(ctx: Context, group_id: int) -> list[ServiceProvider]:
     async with ctx.session_factory() as session:
-        return await people.group_providers(session, group_id)
+        return await provider_service.group_providers(session, group_id)

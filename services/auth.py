@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -148,3 +148,13 @@ async def viewer_for_token(
         group_tasks_permission=staff.group_tasks_permission,
         session_id=session_id,
     )
+
+
+async def email_taken(session: AsyncSession, email: str, client_id: int | None = None) -> bool:
+    """Whether a staff member or (another) client already signs in with this email."""
+    if await session.scalar(select(exists().where(col(Staff.email) == email))):
+        return True
+    clients = select(
+        exists().where(col(Client.login_email) == email, col(Client.id) != (client_id or 0))
+    )
+    return bool(await session.scalar(clients))

@@ -7,6 +7,8 @@ import re
 from datetime import date
 from typing import Final
 
+from services.errors import Problems
+
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME_MAX = 200
 TASK_NAME_MAX = 500
@@ -62,3 +64,10 @@ def contains_pattern(text: str) -> str:
     """A case-folded LIKE pattern matching text anywhere (escape character: backslash)."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def check_person_name(problems: Problems, name: str | None, label: str = "Name") -> None:
+    if blank(name):
+        problems.required("name", f"{label} must be entered")
+    elif len(name or "") > NAME_MAX:
+        problems.invalid("name", f"{label} must be at most {NAME_MAX} characters")

@@ -8,7 +8,7 @@ from typing import Any
 
 from casetasks.db import SessionFactory, unit_of_work
 from schema.ids import to_global_id
-from services import people
+from services import providers
 from services.clock import Clock
 from tests.graphql_client import Api
 
@@ -70,7 +70,7 @@ class World:
         n = next(_serial)
         email = f"admin{n}@provider{n}.example"
         async with unit_of_work(self.session_factory) as session:
-            created = await people.create_provider(
+            created = await providers.create_provider(
                 session,
                 self.clock,
                 name=name or f"Provider {n}",
@@ -93,7 +93,9 @@ class World:
             timezone=timezone,
             admin=admin,
             group_id=(
-                to_global_id("ServiceProviderGroup", created.group.id or 0) if created.group else None
+                to_global_id("ServiceProviderGroup", created.group.id or 0)
+                if created.group
+                else None
             ),
         )
 
