@@ -1,4 +1,4 @@
-"""The Mutation root: GraphQL input -> domain call -> payload."""
+"""The Mutation root, one mixin per aggregate: GraphQL input -> domain call -> payload."""
 
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ def _recurrence(given: RecurrenceInput) -> Recurrence:
 
 
 @strawberry.type
-class Mutation:
+class PeopleMutations:
+    """Sign-in, staff and the provider group's settings."""
+
     @strawberry.mutation
     async def login(self, info: GraphQLInfo, email: str, password: str) -> LoginPayload:
         signed_in, errors = await attempt(resolve_people.login(info.context, email, password))
@@ -127,6 +129,11 @@ class Mutation:
         )
         return StaffPayload(staff=staff, errors=errors)  # type: ignore[arg-type]
 
+
+@strawberry.type
+class ClientMutations:
+    """Clients and their employments (which start Post-Employment Outreach)."""
+
     @strawberry.mutation
     async def create_client(self, info: GraphQLInfo, input: CreateClientInput) -> ClientPayload:
         caseworker_given = _given(input.caseworker_id) and input.caseworker_id is not None
@@ -156,6 +163,51 @@ class Mutation:
             resolve_people.update_client(info.context, key_of(input.id, "Client"), **changes)
         )
         return ClientPayload(client=client, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Creates four separate POST_EMPLOYMENT_OUTREACH tasks due 1, 3, 6 and 12 "
+        "months after startDate, responsible: the client's caseworker."
+    )
+    async def record_employment(
+        self, info: GraphQLInfo, input: RecordEmploymentInput
+    ) -> EmploymentPayload:
+        result, errors = await attempt(
+            resolve_tasks.record_employment(
+                info.context, key_of(input.client_id, "Client"), input.employer, input.start_date
+            )
+        )
+        if result is None:
+            return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
+        return EmploymentPayload(
+            employment=result.employment,  # type: ignore[arg-type]
+            outreach_tasks=result.tasks,  # type: ignore[arg-type]
+            errors=[],
+        )
+
+    @strawberry.mutation
+    async def end_employment(
+        self, info: GraphQLInfo, input: EndEmploymentInput
+    ) -> EmploymentPayload:
+        result, errors = await attempt(
+            resolve_tasks.end_employment(
+                info.context,
+                key_of(input.employment_id, "Employment"),
+                input.end_date,
+                bool(input.cancel_remaining_outreach),
+            )
+        )
+        if result is None:
+            return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
+        return EmploymentPayload(
+            employment=result.employment,  # type: ignore[arg-type]
+            outreach_tasks=result.tasks,  # type: ignore[arg-type]
+            errors=[],
+        )
+
+
+@strawberry.type
+class TaskMutations:
+    """The Tasks screen's changes."""
 
     @strawberry.mutation
     async def create_task(self, info: GraphQLInfo, input: CreateTaskInput) -> TaskPayload:
@@ -263,6 +315,11 @@ class Mutation:
         ids = [strawberry.ID(to_global_id("Task", i)) for i in deleted or []]
         return DeletePayload(deleted_ids=ids, errors=errors)
 
+
+@strawberry.type
+class NotificationMutations:
+    """The Dashboard Notifications Widget."""
+
     @strawberry.mutation
     async def mark_notifications_read(
         self, info: GraphQLInfo, input: MarkNotificationsReadInput
@@ -271,42 +328,7 @@ class Mutation:
         unread = await resolve_notifications.mark_read(info.context, ids)
         return MarkNotificationsReadPayload(unread_count=unread)
 
-    @strawberry.mutation(
-        description="Creates four separate POST_EMPLOYMENT_OUTREACH tasks due 1, 3, 6 and 12 "
-        "months after startDate, responsible: the client's caseworker."
-    )
-    async def record_employment(
-        self, info: GraphQLInfo, input: RecordEmploymentInput
-    ) -> EmploymentPayload:
-        result, errors = await attempt(
-            resolve_tasks.record_employment(
-                info.context, key_of(input.client_id, "Client"), input.employer, input.start_date
-            )
-        )
-        if result is None:
-            return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
-        return EmploymentPayload(
-            employment=result.employment,  # type: ignore[arg-type]
-            outreach_tasks=result.tasks,  # type: ignore[arg-type]
-            errors=[],
-        )
 
-    @strawberry.mutation
-    async def end_employment(
-        self, info: GraphQLInfo, input: EndEmploymentInput
-    ) -> EmploymentPayload:
-        result, errors = await attempt(
-            resolve_tasks.end_employment(
-                info.context,
-                key_of(input.employment_id, "Employment"),
-                input.end_date,
-                bool(input.cancel_remaining_outreach),
-            )
-        )
-        if result is None:
-            return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
-        return EmploymentPayload(
-            employment=result.employment,  # type: ignore[arg-type]
-            outreach_tasks=result.tasks,  # type: ignore[arg-type]
-            errors=[],
-        )
+@strawberry.type
+class Mutation(PeopleMutations, ClientMutations, TaskMutations, NotificationMutations):
+    pass
