@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: run test lint bench clean install install-test
 
@@ -39,7 +40,7 @@ lint: install-test
 
 bench: install-test
 	@if [ -f bench/__main__.py ]; then \
-		$(BIN)/python -m bench; \
+		$(BIN)/python -m bench $(BENCH_ARGS); \
 	else \
 		echo "no benchmarks: bench/__main__.py does not exist"; \
 	fi
