@@ -147,9 +147,20 @@ async def main(total: int, concurrency: int) -> dict[str, object]:
     )
     baseline = _start(
         [
-            sys.executable, "-m", "uvicorn", "bench.baseline:create_app", "--factory",
-            "--port", str(base_port), "--loop", "uvloop", "--http", "httptools",
-            "--log-level", "warning", "--no-access-log",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.baseline:create_app",
+            "--factory",
+            "--port",
+            str(base_port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+            "--no-access-log",
         ],
         env,
         base_port,
@@ -178,9 +189,10 @@ async def main(total: int, concurrency: int) -> dict[str, object]:
             process.terminate()
             process.wait(10)
     python_ms = await _python_ms_per_page(dsn, 200)
+    machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine,
         "page": "tasks(first: 50) with client and responsible, 5,000 tasks seeded",
         "requests": total,
         "concurrency": concurrency,

@@ -55,9 +55,7 @@ def build_request(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def run(
-    host: str, port: int, request: bytes, total: int, concurrency: int
-) -> Result:
+async def run(host: str, port: int, request: bytes, total: int, concurrency: int) -> Result:
     latencies: list[float] = []
     per_connection = total // concurrency
     started = time.perf_counter()

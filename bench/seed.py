@@ -73,8 +73,17 @@ async def seed(dsn: str, tasks: int = 5000, staff: int = 12, clients: int = 400)
             "task",
             records=task_rows,
             columns=[
-                "provider_id", "origin_provider_id", "name", "details", "due_date", "status",
-                "kind", "client_id", "assigned_to_client", "created_by_id", "created_at",
+                "provider_id",
+                "origin_provider_id",
+                "name",
+                "details",
+                "due_date",
+                "status",
+                "kind",
+                "client_id",
+                "assigned_to_client",
+                "created_by_id",
+                "created_at",
                 "version",
             ],
         )
@@ -86,9 +95,7 @@ async def seed(dsn: str, tasks: int = 5000, staff: int = 12, clients: int = 400)
         await connection.copy_records_to_table(
             "task_responsible", records=responsible, columns=["task_id", "staff_id", "position"]
         )
-        events = [
-            (task_id, "CREATED", now, staff_ids[0], "Created", 1) for task_id in task_ids
-        ]
+        events = [(task_id, "CREATED", now, staff_ids[0], "Created", 1) for task_id in task_ids]
         await connection.copy_records_to_table(
             "task_event",
             records=events,

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import Phase
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -27,6 +29,13 @@ from tests.factories import World
 from tests.graphql_client import Api
 from tests.live import serve_in_process
 from tests.services import POSTGRES_URL, REDIS_URL, need
+
+# No "explain" phase: after a failure it can trace for minutes, which CI's time limit lacks.
+hypothesis_settings.register_profile(
+    "casetasks",
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+)
+hypothesis_settings.load_profile("casetasks")
 
 # 10:00 in Sydney on Monday 1 March 2027.
 START = datetime(2027, 2, 28, 23, 0, tzinfo=UTC)

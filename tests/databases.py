@@ -43,12 +43,16 @@ class SqliteTemplates:
     async def database(self) -> AsyncIterator[str]:
         template = await self._template()
         path = self.folder / f"test-{next(_counter)}.db"
-        shutil.copyfile(template, path)
+        await asyncio.to_thread(shutil.copyfile, template, path)
         try:
             yield f"sqlite+aiosqlite:///{path}"
         finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            await asyncio.to_thread(_remove_database_files, path)
+
+
+def _remove_database_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 class PostgresTemplates:

@@ -42,7 +42,11 @@ class Api:
         return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
 
     async def mutate(
-        self, name: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+        self,
+        name: str,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
     ) -> dict[str, Any]:
         """A mutation's payload (which may carry user errors)."""
         return (await self.data(query, variables, token))[name]  # type: ignore[no-any-return]
