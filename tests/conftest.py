@@ -148,6 +148,8 @@ def settings(database_url: str, broadcast: str, tmp_path: Path) -> Settings:
         broadcast_url=broadcast,
         secret_key="test-secret-key-not-for-production",
         casetasks_env="test",
+        # Tests run the scheduler's passes themselves, at the moments their clock says.
+        materialize_interval_seconds=3600,
     )
 
 
