@@ -8,6 +8,7 @@ from resolvers import notifications as resolve_notifications
 from resolvers import people as resolve_people
 from resolvers import tasks as resolve_tasks
 from schema.enums import ChangeScope
+from schema.errors import UserError
 from schema.ids import key_of, to_global_id
 from schema.inputs import (
     CompleteTaskInput,
@@ -36,6 +37,7 @@ from schema.payloads import (
     TaskPayload,
     attempt,
 )
+from services.outreach import EmploymentResult
 from services.recurrence import Frequency, Recurrence, Weekday
 from services.tasks import KEEP, NewTask, PostponeBy, TaskEdit
 from services.viewer import ClientViewer
@@ -43,6 +45,18 @@ from services.viewer import ClientViewer
 
 def _given(value: object) -> bool:
     return value is not strawberry.UNSET
+
+
+def _employment_payload(
+    result: EmploymentResult | None, errors: list[UserError]
+) -> EmploymentPayload:
+    if result is None:
+        return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
+    return EmploymentPayload(
+        employment=result.employment,  # type: ignore[arg-type]
+        outreach_tasks=result.tasks,  # type: ignore[arg-type]
+        errors=[],
+    )
 
 
 def _recurrence(given: RecurrenceInput) -> Recurrence:
@@ -176,13 +190,7 @@ class ClientMutations:
                 info.context, key_of(input.client_id, "Client"), input.employer, input.start_date
             )
         )
-        if result is None:
-            return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
-        return EmploymentPayload(
-            employment=result.employment,  # type: ignore[arg-type]
-            outreach_tasks=result.tasks,  # type: ignore[arg-type]
-            errors=[],
-        )
+        return _employment_payload(result, errors)
 
     @strawberry.mutation
     async def end_employment(
@@ -196,13 +204,7 @@ class ClientMutations:
                 bool(input.cancel_remaining_outreach),
             )
         )
-        if result is None:
-            return EmploymentPayload(employment=None, outreach_tasks=[], errors=errors)
-        return EmploymentPayload(
-            employment=result.employment,  # type: ignore[arg-type]
-            outreach_tasks=result.tasks,  # type: ignore[arg-type]
-            errors=[],
-        )
+        return _employment_payload(result, errors)
 
 
 @strawberry.type

@@ -11,7 +11,7 @@ from models import Notification as NotificationRow
 from models import Task as TaskRow
 from schema.enums import NotificationKind
 from schema.node import GraphQLInfo, Node, row_type_check
-from schema.pages import PageInfo
+from schema.pages import PageInfo, edges
 from schema.people import Client
 from schema.tasks import Task
 from services.notifications import notification_cursor
@@ -60,11 +60,8 @@ class NotificationConnection:
     @classmethod
     def of(cls, page: Page[NotificationRow], unread_count: int) -> NotificationConnection:
         return cls(
-            edges=[
-                NotificationEdge(cursor=c, node=row)  # type: ignore[arg-type]
-                for c, row in zip(page.cursors, page.rows, strict=True)
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            edges=edges(page, NotificationEdge),
+            page_info=PageInfo.of(page),
             unread_count=unread_count,
         )
 

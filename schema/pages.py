@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
@@ -14,11 +15,22 @@ if TYPE_CHECKING:
     from schema.people import Client
     from schema.tasks import Task
 
+E = TypeVar("E")
+
 
 @strawberry.type
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Any]) -> PageInfo:
+        return cls(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+
+
+def edges(page: Page[Any], edge: Callable[..., E]) -> list[E]:
+    """The page's rows, each with its cursor; the rows stand for the GraphQL nodes."""
+    return [edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)]
 
 
 @strawberry.type
@@ -36,12 +48,7 @@ class TaskConnection:
     @classmethod
     def of(cls, page: Page[TaskRow], total_count: int) -> TaskConnection:
         return cls(
-            edges=[
-                TaskEdge(cursor=c, node=row)  # type: ignore[arg-type]
-                for c, row in zip(page.cursors, page.rows, strict=True)
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-            total_count=total_count,
+            edges=edges(page, TaskEdge), page_info=PageInfo.of(page), total_count=total_count
         )
 
 
@@ -60,10 +67,5 @@ class ClientConnection:
     @classmethod
     def of(cls, page: Page[ClientRow], total_count: int) -> ClientConnection:
         return cls(
-            edges=[
-                ClientEdge(cursor=c, node=row)  # type: ignore[arg-type]
-                for c, row in zip(page.cursors, page.rows, strict=True)
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-            total_count=total_count,
+            edges=edges(page, ClientEdge), page_info=PageInfo.of(page), total_count=total_count
         )
