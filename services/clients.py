@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Client, Staff
+from models import AuthSession, Client, Staff
 from services import permissions
 from services.auth import email_taken, normalise_email
 from services.clock import Clock
@@ -146,6 +146,12 @@ async def update_client(
         client.caseworker_id = caseworker_id
     if portal_password is not KEEP:
         client.portal_password_hash = hash_password(portal_password) if portal_password else None
+        # A new password (or none) signs the client out everywhere.
+        await session.execute(
+            update(AuthSession)
+            .where(col(AuthSession.client_id) == client.id, col(AuthSession.revoked_at).is_(None))
+            .values(revoked_at=func.now())
+        )
     client.login_email = client.email if client.portal_password_hash else None
     await session.flush()
     return client

@@ -263,10 +263,14 @@ async def test_update_client_later_gives_portal_access_and_a_new_password_replac
     first = await login(env.world, "daniel@example.org", PORTAL_PASSWORD)
     assert first["viewer"]["id"] == client_id
 
+    assert (await env.api.data(ME, token=first["token"]))["me"]["id"] == client_id
+
     changed = await update_client(
         env, provider.admin.token, id=client_id, portalPassword="a brand new secret"
     )
     assert changed["errors"] == []
+    # A new password signs the client out: the old token no longer works.
+    assert (await env.api.data(ME, token=first["token"]))["me"] is None
     assert (await login(env.world, "daniel@example.org", PORTAL_PASSWORD))["token"] is None
     assert (await login(env.world, "daniel@example.org", "a brand new secret"))["token"]
 
