@@ -10,7 +10,7 @@ from resolvers.changes import change
 from resolvers.context import Context
 from services import outreach, task_queries, tasks
 from services import series as series_service
-from services.tasks import NewTask, PostponeBy, TaskEdit
+from services.task_forms import ChangeScope, NewTask, PostponeBy, TaskEdit
 from services.validation import DateInput
 
 
@@ -59,7 +59,7 @@ async def update_task(
     task_id: int,
     edit: TaskEdit,
     expected_version: int | None,
-    scope: tasks.ChangeScope = tasks.ChangeScope.THIS,
+    scope: ChangeScope = ChangeScope.THIS,
 ) -> Task:
     _forget(ctx, task_id)
     async with change(ctx) as session:
@@ -122,7 +122,7 @@ async def reopen_task(ctx: Context, task_id: int, expected_version: int | None) 
 
 
 async def delete_task(
-    ctx: Context, task_id: int, scope: tasks.ChangeScope = tasks.ChangeScope.THIS
+    ctx: Context, task_id: int, scope: ChangeScope = ChangeScope.THIS
 ) -> list[int]:
     _forget(ctx, task_id)
     async with change(ctx) as session:

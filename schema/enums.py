@@ -12,9 +12,9 @@ from models import TaskKind as _TaskKind
 from models import TaskStatus as _TaskStatus
 from services.recurrence import Frequency as _Frequency
 from services.recurrence import Weekday as _Weekday
+from services.task_forms import ChangeScope as _ChangeScope
+from services.task_forms import PostponeBy as _PostponeBy
 from services.task_queries import TaskOrder as _TaskOrder
-from services.tasks import ChangeScope as _ChangeScope
-from services.tasks import PostponeBy as _PostponeBy
 
 
 @strawberry.enum

@@ -39,7 +39,8 @@ from schema.payloads import (
 )
 from services.outreach import EmploymentResult
 from services.recurrence import Frequency, Recurrence, Weekday
-from services.tasks import KEEP, NewTask, PostponeBy, TaskEdit
+from services.task_forms import NewTask, PostponeBy, TaskEdit
+from services.validation import KEEP
 from services.viewer import ClientViewer
 
 

@@ -1,12 +1,17 @@
-"""A task's history: one event per change, carrying the version it produced."""
+"""A task's history: one event per change, carrying the version it produced, and the words
+its summaries use ("Due date 2027-03-01 -> 2027-03-15", "Responsible: Ana Silva -> Ben Okafor")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from models import Task, TaskEvent, TaskEventKind
+from models import Client, Staff, Task, TaskEvent, TaskEventKind, TaskResponsible
 from models.types import pk
 from services.viewer import ClientViewer, StaffViewer, Viewer
 
@@ -32,3 +37,44 @@ def record_event(
             version=task.version,
         )
     )
+
+
+@dataclass
+class Changes:
+    summaries: list[str] = field(default_factory=list)
+
+    def add(self, summary: str) -> None:
+        self.summaries.append(summary)
+
+    def __bool__(self) -> bool:
+        return bool(self.summaries)
+
+    def text(self) -> str:
+        return "; ".join(self.summaries)
+
+
+async def responsible_names(session: AsyncSession, task_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(col(Staff.name))
+        .join(TaskResponsible, TaskResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
+        .where(col(TaskResponsible.task_id) == task_id)
+        .order_by(TaskResponsible.position)  # type: ignore[arg-type]
+    )
+    return list(rows)
+
+
+def people_text(names: Sequence[str]) -> str:
+    return ", ".join(names) if names else "Unassigned"
+
+
+async def client_name(session: AsyncSession, client_id: int | None) -> str:
+    if client_id is None:
+        return "none"
+    client = await session.get(Client, client_id)
+    return client.name if client else "none"
+
+
+def short(text: str | None, limit: int = 60) -> str:
+    if not text:
+        return "(empty)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

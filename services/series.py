@@ -30,9 +30,12 @@ from models import (
 from models.types import pk
 from services import notifications, permissions, recurrence
 from services.clock import Clock, today_in
-from services.errors import NotFound
-from services.history import record_event
+from services.errors import NotFound, Problems
+from services.history import Changes, people_text, record_event, responsible_names
 from services.lookups import provider_name
+from services.recurrence import Recurrence
+from services.task_forms import TaskEdit
+from services.validation import KEEP
 from services.viewer import StaffViewer, Viewer
 
 
@@ -319,3 +322,79 @@ async def split_at(
         occurrence.scheduled_date = rule.start
     await session.flush()
     return successor
+
+
+# ---------------------------------------------------------------- editing from an occurrence
+
+
+def following_rule(
+    problems: Problems, series: TaskSeries, task: Task, edit: TaskEdit
+) -> recurrence.Rule | None:
+    day = task.scheduled_date or task.due_date
+    new_start = edit.due_date if isinstance(edit.due_date, date) else day
+    if isinstance(edit.recurrence, Recurrence):
+        return recurrence.check(problems, edit.recurrence, new_start)
+    weekdays = recurrence.weekdays_of(series.rrule)
+    if weekdays and recurrence.WEEKDAYS[new_start.weekday()] not in weekdays:
+        problems.invalid("dueDate", "The new due date must fall on one of the series' weekdays")
+        return None
+    rule = recurrence.reanchor(series.rrule, series.start_date, day, new_start)
+    if rule.until is not None and new_start > rule.until:
+        problems.invalid("dueDate", "The new due date is after the repeating task's end date")
+        return None
+    return rule
+
+
+async def change_following(
+    session: AsyncSession,
+    staff: StaffViewer,
+    series: TaskSeries,
+    task: Task,
+    rule: recurrence.Rule,
+    edit: TaskEdit,
+    responsible: list[Staff] | None,
+    changes: Changes,
+    now: datetime,
+) -> None:
+    if responsible is None:
+        responsible = list(
+            await session.scalars(
+                select(Staff)
+                .join(TaskSeriesResponsible, TaskSeriesResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
+                .where(col(TaskSeriesResponsible.series_id) == series.id)
+                .order_by(TaskSeriesResponsible.position)  # type: ignore[arg-type]
+            )
+        )
+    else:
+        before = await responsible_names(session, task.id or 0)
+        before_ids = list(
+            await session.scalars(
+                select(col(TaskResponsible.staff_id)).where(col(TaskResponsible.task_id) == task.id)
+            )
+        )
+        changes.add(
+            f"Responsible: {people_text(before)} -> {people_text([m.name for m in responsible])}"
+        )
+        await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
+        for position, member in enumerate(responsible):
+            session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
+        await session.flush()
+        # As reassignTask: the newly responsible are told; left with nobody, an alert.
+        if responsible:
+            newly = [pk(m) for m in responsible if m.id not in before_ids]
+            await notifications.resolve_unassigned(session, pk(task), now)
+            await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
+        elif before_ids and not task.assigned_to_client:
+            origin = await provider_name(session, task.origin_provider_id)
+            await notifications.alert_unassigned(session, task, origin, now)
+    template = Template(
+        name=task.name if edit.name is not KEEP else series.name,
+        details=task.details if edit.details is not KEEP else series.details,
+        client_id=task.client_id if edit.client_id is not KEEP else series.client_id,
+        assigned_to_client=series.assigned_to_client,
+        responsible=responsible,
+    )
+    if rule.text != series.rrule:
+        changes.add(f"Repeats {rule.text}")
+    await split_at(session, series, task, rule, template, staff, now)
+    changes.add("for this and the following occurrences")

@@ -6,27 +6,21 @@ same transaction, so history and version never disagree.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Final
+from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import (
-    Client,
     ServiceProvider,
     Staff,
     Task,
-    TaskEvent,
     TaskEventKind,
     TaskKind,
     TaskResponsible,
     TaskSeries,
-    TaskSeriesResponsible,
     TaskStatus,
 )
 from models.types import pk
@@ -34,208 +28,43 @@ from services import notifications, permissions, recurrence
 from services import series as series_service
 from services.clock import Clock, today_in
 from services.errors import NotFound, Problems
-from services.history import record_event
+from services.history import (
+    Changes,
+    client_name,
+    people_text,
+    record_event,
+    responsible_names,
+    short,
+)
 from services.lookups import provider_name
-from services.recurrence import Recurrence
+from services.task_checks import (
+    check_details,
+    check_due_date,
+    check_name,
+    check_version,
+    client_of,
+    load_for_change,
+    responsible_staff,
+)
+from services.task_forms import (
+    POSTPONE_DAYS,
+    ChangeScope,
+    NewTask,
+    PostponeBy,
+    TaskEdit,
+)
 from services.validation import (
-    DETAILS_MAX,
     KEEP,
-    TASK_NAME_MAX,
     DateInput,
     InvalidDate,
-    Keep,
-    blank,
     clean,
 )
 from services.viewer import ClientViewer, StaffViewer, Viewer
 
-
-class PostponeBy(enum.StrEnum):
-    ONE_WEEK = "ONE_WEEK"
-    TWO_WEEKS = "TWO_WEEKS"
-    THREE_WEEKS = "THREE_WEEKS"
-    FOUR_WEEKS = "FOUR_WEEKS"
-    CUSTOM = "CUSTOM"
-
-
-POSTPONE_DAYS: Final = {
-    PostponeBy.ONE_WEEK: 7,
-    PostponeBy.TWO_WEEKS: 14,
-    PostponeBy.THREE_WEEKS: 21,
-    PostponeBy.FOUR_WEEKS: 28,
-}
-
-
-@dataclass
-class NewTask:
-    name: str | None
-    due_date: DateInput | None
-    responsible_ids: list[int] | None
-    client_id: int | None = None
-    details: str | None = None
-    # Another provider of the group: the task lands on its Tasks screen.
-    service_provider_id: int | None = None
-    # The client's to do: shown in their Task Widget; Who's Responsible may then be empty.
-    assigned_to_client: bool = False
-    # Makes it a repeating task; the due date is the first occurrence.
-    recurrence: Recurrence | None = None
-
-
-@dataclass
-class TaskEdit:
-    name: str | Keep | None = KEEP
-    details: str | Keep | None = KEEP
-    due_date: DateInput | Keep | None = KEEP
-    client_id: int | Keep | None = KEEP
-    # THIS_AND_FOLLOWING on an occurrence only: the series' new rule and Who's Responsible.
-    recurrence: Recurrence | Keep = KEEP
-    responsible_ids: list[int] | Keep = KEEP
-
-
-class ChangeScope(enum.StrEnum):
-    THIS = "THIS"
-    THIS_AND_FOLLOWING = "THIS_AND_FOLLOWING"
-
-
-@dataclass
-class _Changes:
-    summaries: list[str] = field(default_factory=list)
-
-    def add(self, summary: str) -> None:
-        self.summaries.append(summary)
-
-    def __bool__(self) -> bool:
-        return bool(self.summaries)
-
-    def text(self) -> str:
-        return "; ".join(self.summaries)
-
-
 # ---------------------------------------------------------------- checks
 
 
-def check_name(problems: Problems, name: str | None) -> None:
-    if blank(name):
-        problems.required("name", "Task Name must be entered")
-    elif len(str(name).strip()) > TASK_NAME_MAX:
-        problems.invalid("name", f"Task Name must be at most {TASK_NAME_MAX} characters")
-
-
-def check_due_date(problems: Problems, due: DateInput | None, label: str = "dueDate") -> None:
-    if due is None:
-        problems.required(label, "Due Date must be entered")
-    elif isinstance(due, InvalidDate):
-        problems.invalid(label, f"Due Date {due.text!r} is not a calendar date (YYYY-MM-DD)")
-
-
-def check_details(problems: Problems, details: str | None) -> None:
-    if details is not None and len(details) > DETAILS_MAX:
-        problems.invalid("details", f"Details must be at most {DETAILS_MAX} characters")
-
-
-async def responsible_staff(
-    session: AsyncSession, problems: Problems, provider_id: int, staff_ids: Sequence[int]
-) -> list[Staff]:
-    """The named staff, in the order given, when every one is active staff of the provider."""
-    wanted = list(dict.fromkeys(staff_ids))
-    if not wanted:
-        return []
-    found = {
-        s.id: s
-        for s in await session.scalars(
-            select(Staff).where(
-                Staff.id.in_(wanted),  # type: ignore[union-attr]
-                col(Staff.provider_id) == provider_id,
-                Staff.active.is_(True),  # type: ignore[attr-defined]
-            )
-        )
-    }
-    if len(found) != len(wanted):
-        problems.invalid(
-            "responsibleIds", "Who's Responsible must name active staff of the task's provider"
-        )
-        return []
-    return [found[i] for i in wanted]
-
-
-async def client_of(
-    session: AsyncSession, problems: Problems, provider_id: int, client_id: int
-) -> Client | None:
-    client = await session.get(Client, client_id)
-    if client is None or client.provider_id != provider_id:
-        problems.invalid("clientId", "Client not found among your provider's clients")
-        return None
-    return client
-
-
-async def check_version(
-    session: AsyncSession,
-    problems: Problems,
-    task: Task,
-    expected: int | None,
-    explain: bool = True,
-) -> None:
-    """explain=False for a client: what changed, and who changed it, is the task's history."""
-    if expected is None or expected == task.version:
-        return
-    if not explain:
-        problems.conflict(
-            "expectedVersion",
-            "This task was changed after you opened it. Reload it and try again.",
-        )
-        return
-    rows = await session.execute(
-        select(TaskEvent, col(Staff.name))
-        .outerjoin(Staff, Staff.id == TaskEvent.by_staff_id)  # type: ignore[arg-type]
-        .where(col(TaskEvent.task_id) == task.id, col(TaskEvent.version) > expected)
-        .order_by(TaskEvent.version)  # type: ignore[arg-type]
-    )
-    changes = [f"{event.summary} (by {who or 'someone'})" for event, who in rows]
-    what = "; ".join(changes) if changes else "it was changed"
-    problems.conflict(
-        "expectedVersion",
-        f"This task was changed after you opened it (your version {expected}, now "
-        f"{task.version}): {what}. Reload it and try again.",
-    )
-
-
 # ---------------------------------------------------------------- shared steps
-
-
-async def load_for_change(session: AsyncSession, viewer: Viewer | None, task_id: int) -> Task:
-    """The task under its row lock, when the viewer may change it; NOT_FOUND otherwise."""
-    staff = permissions.require_tasks(viewer)
-    task = await session.get(Task, task_id, with_for_update=True)
-    if task is None or not permissions.can_change_task(staff, task.provider_id):
-        raise NotFound()
-    return task
-
-
-async def responsible_names(session: AsyncSession, task_id: int) -> list[str]:
-    rows = await session.scalars(
-        select(col(Staff.name))
-        .join(TaskResponsible, TaskResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
-        .where(col(TaskResponsible.task_id) == task_id)
-        .order_by(TaskResponsible.position)  # type: ignore[arg-type]
-    )
-    return list(rows)
-
-
-def _people(names: Sequence[str]) -> str:
-    return ", ".join(names) if names else "Unassigned"
-
-
-async def _client_name(session: AsyncSession, client_id: int | None) -> str:
-    if client_id is None:
-        return "none"
-    client = await session.get(Client, client_id)
-    return client.name if client else "none"
-
-
-def _short(text: str | None, limit: int = 60) -> str:
-    if not text:
-        return "(empty)"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ---------------------------------------------------------------- commands
@@ -320,7 +149,7 @@ async def create_task(
     await session.flush()
     for position, member in enumerate(responsible):
         session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
-    summary = f"Created, due {new.due_date.isoformat()}, responsible: " + _people(
+    summary = f"Created, due {new.due_date.isoformat()}, responsible: " + people_text(
         [m.name for m in responsible]
     )
     if new.assigned_to_client:
@@ -384,29 +213,31 @@ async def update_task(
     if following:
         series = await session.get(TaskSeries, task.series_id, with_for_update=True)
         assert series is not None
-        rule = _following_rule(problems, series, task, edit)
+        rule = series_service.following_rule(problems, series, task, edit)
     await check_version(session, problems, task, expected_version)
     problems.raise_any()
 
-    changes = _Changes()
+    changes = Changes()
     if edit.name is not KEEP and str(edit.name).strip() != task.name:
         changes.add(f"Name {task.name!r} -> {str(edit.name).strip()!r}")
         task.name = str(edit.name).strip()
     if edit.details is not KEEP and clean(edit.details) != task.details:
-        changes.add(f"Details {_short(task.details)!r} -> {_short(clean(edit.details))!r}")
+        changes.add(f"Details {short(task.details)!r} -> {short(clean(edit.details))!r}")
         task.details = clean(edit.details)
     if edit.due_date is not KEEP and edit.due_date != task.due_date:
         assert isinstance(edit.due_date, date)
         changes.add(f"Due date {task.due_date.isoformat()} -> {edit.due_date.isoformat()}")
         task.due_date = edit.due_date
     if edit.client_id is not KEEP and edit.client_id != task.client_id:
-        before = await _client_name(session, task.client_id)
-        after = await _client_name(session, edit.client_id)
+        before = await client_name(session, task.client_id)
+        after = await client_name(session, edit.client_id)
         changes.add(f"Client: {before} -> {after}")
         task.client_id = edit.client_id
     now = clock.now()
     if series is not None and rule is not None:
-        await _change_following(session, staff, series, task, rule, edit, responsible, changes, now)
+        await series_service.change_following(
+            session, staff, series, task, rule, edit, responsible, changes, now
+        )
     if changes:
         record_event(session, task, TaskEventKind.EDITED, staff, now, changes.text())
         await session.flush()
@@ -416,77 +247,6 @@ async def update_task(
         through = await series_service.horizon(session, successor, clock, lead_days)
         await series_service.materialize(session, successor, through, now)
     return task
-
-
-def _following_rule(
-    problems: Problems, series: TaskSeries, task: Task, edit: TaskEdit
-) -> recurrence.Rule | None:
-    day = task.scheduled_date or task.due_date
-    new_start = edit.due_date if isinstance(edit.due_date, date) else day
-    if isinstance(edit.recurrence, Recurrence):
-        return recurrence.check(problems, edit.recurrence, new_start)
-    weekdays = recurrence.weekdays_of(series.rrule)
-    if weekdays and recurrence.WEEKDAYS[new_start.weekday()] not in weekdays:
-        problems.invalid("dueDate", "The new due date must fall on one of the series' weekdays")
-        return None
-    rule = recurrence.reanchor(series.rrule, series.start_date, day, new_start)
-    if rule.until is not None and new_start > rule.until:
-        problems.invalid("dueDate", "The new due date is after the repeating task's end date")
-        return None
-    return rule
-
-
-async def _change_following(
-    session: AsyncSession,
-    staff: StaffViewer,
-    series: TaskSeries,
-    task: Task,
-    rule: recurrence.Rule,
-    edit: TaskEdit,
-    responsible: list[Staff] | None,
-    changes: _Changes,
-    now: datetime,
-) -> None:
-    if responsible is None:
-        responsible = list(
-            await session.scalars(
-                select(Staff)
-                .join(TaskSeriesResponsible, TaskSeriesResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
-                .where(col(TaskSeriesResponsible.series_id) == series.id)
-                .order_by(TaskSeriesResponsible.position)  # type: ignore[arg-type]
-            )
-        )
-    else:
-        before = await responsible_names(session, task.id or 0)
-        before_ids = list(
-            await session.scalars(
-                select(col(TaskResponsible.staff_id)).where(col(TaskResponsible.task_id) == task.id)
-            )
-        )
-        changes.add(f"Responsible: {_people(before)} -> {_people([m.name for m in responsible])}")
-        await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
-        for position, member in enumerate(responsible):
-            session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
-        await session.flush()
-        # As reassignTask: the newly responsible are told; left with nobody, an alert.
-        if responsible:
-            newly = [pk(m) for m in responsible if m.id not in before_ids]
-            await notifications.resolve_unassigned(session, pk(task), now)
-            await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
-        elif before_ids and not task.assigned_to_client:
-            origin = await provider_name(session, task.origin_provider_id)
-            await notifications.alert_unassigned(session, task, origin, now)
-    template = series_service.Template(
-        name=task.name if edit.name is not KEEP else series.name,
-        details=task.details if edit.details is not KEEP else series.details,
-        client_id=task.client_id if edit.client_id is not KEEP else series.client_id,
-        assigned_to_client=series.assigned_to_client,
-        responsible=responsible,
-    )
-    if rule.text != series.rrule:
-        changes.add(f"Repeats {rule.text}")
-    await series_service.split_at(session, series, task, rule, template, staff, now)
-    changes.add("for this and the following occurrences")
 
 
 async def postpone_task(
@@ -558,10 +318,12 @@ async def reassign_task(
             .order_by(TaskResponsible.position)  # type: ignore[arg-type]
         )
     )
-    changes = _Changes()
+    changes = Changes()
     if current_ids != [m.id for m in responsible]:
         before = await responsible_names(session, task.id or 0)
-        changes.add(f"Responsible: {_people(before)} -> {_people([m.name for m in responsible])}")
+        changes.add(
+            f"Responsible: {people_text(before)} -> {people_text([m.name for m in responsible])}"
+        )
         await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
         for position, member in enumerate(responsible):
             session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))

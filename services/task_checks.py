@@ -1,0 +1,110 @@
+"""What a submitted task must satisfy, and taking a task to change it (its row lock, and
+NOT_FOUND for anyone who may not)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models import Client, Staff, Task, TaskEvent
+from services import permissions
+from services.errors import NotFound, Problems
+from services.validation import DETAILS_MAX, TASK_NAME_MAX, DateInput, InvalidDate, blank
+from services.viewer import Viewer
+
+
+def check_name(problems: Problems, name: str | None) -> None:
+    if blank(name):
+        problems.required("name", "Task Name must be entered")
+    elif len(str(name).strip()) > TASK_NAME_MAX:
+        problems.invalid("name", f"Task Name must be at most {TASK_NAME_MAX} characters")
+
+
+def check_due_date(problems: Problems, due: DateInput | None, label: str = "dueDate") -> None:
+    if due is None:
+        problems.required(label, "Due Date must be entered")
+    elif isinstance(due, InvalidDate):
+        problems.invalid(label, f"Due Date {due.text!r} is not a calendar date (YYYY-MM-DD)")
+
+
+def check_details(problems: Problems, details: str | None) -> None:
+    if details is not None and len(details) > DETAILS_MAX:
+        problems.invalid("details", f"Details must be at most {DETAILS_MAX} characters")
+
+
+async def responsible_staff(
+    session: AsyncSession, problems: Problems, provider_id: int, staff_ids: Sequence[int]
+) -> list[Staff]:
+    """The named staff, in the order given, when every one is active staff of the provider."""
+    wanted = list(dict.fromkeys(staff_ids))
+    if not wanted:
+        return []
+    found = {
+        s.id: s
+        for s in await session.scalars(
+            select(Staff).where(
+                Staff.id.in_(wanted),  # type: ignore[union-attr]
+                col(Staff.provider_id) == provider_id,
+                Staff.active.is_(True),  # type: ignore[attr-defined]
+            )
+        )
+    }
+    if len(found) != len(wanted):
+        problems.invalid(
+            "responsibleIds", "Who's Responsible must name active staff of the task's provider"
+        )
+        return []
+    return [found[i] for i in wanted]
+
+
+async def client_of(
+    session: AsyncSession, problems: Problems, provider_id: int, client_id: int
+) -> Client | None:
+    client = await session.get(Client, client_id)
+    if client is None or client.provider_id != provider_id:
+        problems.invalid("clientId", "Client not found among your provider's clients")
+        return None
+    return client
+
+
+async def check_version(
+    session: AsyncSession,
+    problems: Problems,
+    task: Task,
+    expected: int | None,
+    explain: bool = True,
+) -> None:
+    """explain=False for a client: what changed, and who changed it, is the task's history."""
+    if expected is None or expected == task.version:
+        return
+    if not explain:
+        problems.conflict(
+            "expectedVersion",
+            "This task was changed after you opened it. Reload it and try again.",
+        )
+        return
+    rows = await session.execute(
+        select(TaskEvent, col(Staff.name))
+        .outerjoin(Staff, Staff.id == TaskEvent.by_staff_id)  # type: ignore[arg-type]
+        .where(col(TaskEvent.task_id) == task.id, col(TaskEvent.version) > expected)
+        .order_by(TaskEvent.version)  # type: ignore[arg-type]
+    )
+    changes = [f"{event.summary} (by {who or 'someone'})" for event, who in rows]
+    what = "; ".join(changes) if changes else "it was changed"
+    problems.conflict(
+        "expectedVersion",
+        f"This task was changed after you opened it (your version {expected}, now "
+        f"{task.version}): {what}. Reload it and try again.",
+    )
+
+
+async def load_for_change(session: AsyncSession, viewer: Viewer | None, task_id: int) -> Task:
+    """The task under its row lock, when the viewer may change it; NOT_FOUND otherwise."""
+    staff = permissions.require_tasks(viewer)
+    task = await session.get(Task, task_id, with_for_update=True)
+    if task is None or not permissions.can_change_task(staff, task.provider_id):
+        raise NotFound()
+    return task
