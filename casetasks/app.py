@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -37,6 +38,23 @@ from services.auth import TokenPolicy, viewer_for_token
 from services.clock import Clock, SystemClock
 from services.viewer import Viewer
 from subscriptions.hub import EventHub
+
+
+def connection_token(params: dict[str, Any]) -> str | None:
+    """The contract's {"Authorization": "Bearer <token>"}; also what common clients send
+    instead: the header under "headers" (Apollo, GraphiQL presets) or a bare token."""
+    headers = params.get("headers")
+    candidates = [params, headers] if isinstance(headers, dict) else [params]
+    for place in candidates:
+        for key in ("Authorization", "authorization"):
+            value = place.get(key)
+            if isinstance(value, str):
+                return bearer_token(value) or (value.strip() or None)
+    for key in ("authToken", "token"):
+        value = params.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -90,13 +108,12 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws: the token comes in connection_init's payload."""
-        params = context.connection_params or {}
-        header = params.get("Authorization") or params.get("authorization")
-        viewer = await self.viewer(bearer_token(header) if isinstance(header, str) else None)
+        token = connection_token(context.connection_params or {})
+        viewer = await self.viewer(token)
         if viewer is None:
             raise ConnectionRejectionError()
         context.viewer = viewer
-        context.token = bearer_token(str(header))
+        context.token = token
         context.timezones[viewer.provider_id] = viewer.provider_timezone
         return UNSET
 
@@ -183,6 +200,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
         exception_handlers={Exception: internal_error},
     )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     app.add_middleware(AccessLog)
     app.state.services = services
     app.state.engine = engine

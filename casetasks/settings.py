@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     token_ttl_hours: float = 12.0
+    # Browser apps served from other origins (comma-separated, e.g. https://portal.example.org).
+    cors_allow_origins: str = ""
     # Repeating tasks: days before its scheduled date an occurrence enters the task list, and
     # how often the in-server scheduler looks for due occurrences.
     series_lead_days: int = Field(default=0, ge=0, le=366)
@@ -49,6 +51,10 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be set when CASETASKS_ENV=production")
         self.secret_key = _local_secret(self.secret_key_file)
         return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_allow_origins.split(",") if origin.strip()]
 
     @property
     def is_sqlite(self) -> bool:

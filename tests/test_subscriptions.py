@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections.abc import Callable
 
 import asyncpg
 import pytest
+import websockets
 from redis import asyncio as aioredis
 
 from subscriptions.backends import MemoryBackend, PostgresBackend, RedisBackend
@@ -14,7 +17,7 @@ from subscriptions.hub import EventHub
 from tests.conftest import Live
 from tests.group_setup import group_of_two, send_task
 from tests.services import POSTGRES_URL, REDIS_URL
-from tests.ws_client import GraphQLWebSocket, Rejected
+from tests.ws_client import PROTOCOL, GraphQLWebSocket, Rejected
 
 ALERTS = """
 subscription($after: String) {
@@ -106,6 +109,28 @@ async def test_a_connection_without_a_valid_token_is_closed_with_4403(
     with pytest.raises(Rejected) as rejected:
         await GraphQLWebSocket.connect(live.ws_url, token)
     assert rejected.value.code == 4403
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        lambda token: {"authorization": f"Bearer {token}"},
+        lambda token: {"headers": {"Authorization": f"Bearer {token}"}},
+        lambda token: {"Authorization": token},
+    ],
+    ids=["lower-case", "under-headers", "bare-token"],
+)
+async def test_the_token_is_found_where_common_clients_put_it(
+    live: Live, payload: Callable[[str], dict[str, object]]
+) -> None:
+    provider = await live.env.world.provider()
+    connection = await websockets.connect(live.ws_url, subprotocols=[PROTOCOL])  # type: ignore[list-item]
+    await connection.send(
+        json.dumps({"type": "connection_init", "payload": payload(provider.admin.token)})
+    )
+    ack = json.loads(await asyncio.wait_for(connection.recv(), 5))
+    assert ack["type"] == "connection_ack"
+    await connection.close()
 
 
 async def test_replay_after_a_cursor_sends_exactly_what_was_missed_then_goes_live(
