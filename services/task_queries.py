@@ -137,10 +137,14 @@ async def _page(
     after: str | None,
 ) -> TaskPage:
     limit = check_page_size(first)
-    base = _filtered(select(Task).where(scope), task_filter, today)
-    rows = list((await session.scalars(_ordered_after(base, order, after).limit(limit + 1))).all())
     count_query = _filtered(select(func.count()).select_from(Task).where(scope), task_filter, today)
-    total = int(await session.scalar(count_query) or 0)
+    # The total rides along with the page (an uncorrelated subquery, computed once): one
+    # statement and one round trip instead of two. Only an empty page asks separately.
+    total_column = count_query.correlate(None).scalar_subquery().label("total_count")
+    base = _filtered(select(Task, total_column).where(scope), task_filter, today)
+    found = (await session.execute(_ordered_after(base, order, after).limit(limit + 1))).all()
+    rows = [task for task, _total in found]
+    total = int(found[0][1]) if found else int(await session.scalar(count_query) or 0)
     page_rows = rows[:limit]
     cursors = [encode_cursor(order.value, _sort_key(order, t)) for t in page_rows]
     return TaskPage(
