@@ -65,7 +65,7 @@ async def client_of(
 ) -> Client | None:
     client = await session.get(Client, client_id)
     if client is None or client.provider_id != provider_id:
-        problems.invalid("clientId", "Client not found among your provider's clients")
+        problems.invalid("clientId", "Client not found among the clients of the task's provider")
         return None
     return client
 
