@@ -167,6 +167,14 @@ async def horizon(session: AsyncSession, series: TaskSeries, clock: Clock, lead_
     return today_in(clock, provider.timezone) + timedelta(days=lead_days)
 
 
+async def materialize_due(
+    session: AsyncSession, series: TaskSeries, clock: Clock, lead_days: int
+) -> list[Task]:
+    """Makes what is due now (through the provider's today + lead days)."""
+    through = await horizon(session, series, clock, lead_days)
+    return await materialize(session, series, through, clock.now())
+
+
 async def materialize_one(
     session: AsyncSession, series_id: int, clock: Clock, lead_days: int
 ) -> list[Task]:
@@ -175,9 +183,7 @@ async def materialize_one(
     if series is None or series.ended:
         return []
     await session.refresh(series)  # another instance may have moved materialized_until
-    return await materialize(
-        session, series, await horizon(session, series, clock, lead_days), clock.now()
-    )
+    return await materialize_due(session, series, clock, lead_days)
 
 
 async def due_series_ids(session: AsyncSession, today_floor: date) -> list[int]:

@@ -165,8 +165,7 @@ async def create_task(
         origin = await provider_name(session, staff.provider_id)
         await notifications.alert_unassigned(session, task, origin, now)
     if series is not None:  # occurrences already due (a series started in the past)
-        through = await series_service.horizon(session, series, clock, lead_days)
-        await series_service.materialize(session, series, through, now)
+        await series_service.materialize_due(session, series, clock, lead_days)
     return task
 
 
@@ -244,8 +243,7 @@ async def update_task(
     if series is not None and task.series_id is not None:
         successor = await session.get(TaskSeries, task.series_id)
         assert successor is not None
-        through = await series_service.horizon(session, successor, clock, lead_days)
-        await series_service.materialize(session, successor, through, now)
+        await series_service.materialize_due(session, successor, clock, lead_days)
     return task
 
 
