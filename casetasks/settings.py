@@ -57,15 +57,6 @@ class Settings(BaseSettings):
         return [origin.strip() for origin in self.cors_allow_origins.split(",") if origin.strip()]
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
-    def sync_database_url(self) -> str:
-        """The same database for Alembic's synchronous driver-agnostic runs."""
-        return self.database_url
-
-    @property
     def broadcast_backend_url(self) -> str:
         """broadcaster wants postgres:// where SQLAlchemy wants postgresql+asyncpg://."""
         url = self.broadcast_url

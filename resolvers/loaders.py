@@ -68,7 +68,6 @@ class Loaders:
     group: Loader[ServiceProviderGroup | None]
     responsible: Loader[list[Staff]]
     history: Loader[list[TaskEvent]]
-    provider_staff: Loader[list[Staff]]
     task: Loader[Task | None]
     employments: Loader[list[Employment]]
     series: Loader[TaskSeries | None]
@@ -83,7 +82,6 @@ class Loaders:
             group=_loader(factory, lookups.groups_by_id, None, cache),
             responsible=_loader(factory, lookups.responsible_by_task, list, cache),
             history=_loader(factory, lookups.events_by_task, list, cache),
-            provider_staff=_loader(factory, lookups.staff_of_providers, list, cache),
             task=_loader(factory, lookups.tasks_by_id, None, cache),
             employments=_loader(factory, lookups.employments_by_client, list, cache),
             series=_loader(factory, lookups.series_by_id, None, cache),

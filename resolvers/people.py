@@ -13,6 +13,7 @@ from services import clients as client_service
 from services import providers as provider_service
 from services import staff as staff_service
 from services.pagination import Page
+from services.viewer import ClientViewer, StaffViewer
 
 
 async def login(ctx: Context, email: str, password: str) -> auth.SignedIn:
@@ -102,6 +103,16 @@ async def update_client(ctx: Context, client_id: int, **changes: Any) -> Client:
     ctx.loaders.client.forget(client_id)
     async with change(ctx) as session:
         return await client_service.update_client(session, ctx.viewer, client_id, **changes)
+
+
+async def viewer_row(ctx: Context) -> Staff | Client | None:
+    """The signed-in staff member's or client's own row."""
+    viewer = ctx.viewer
+    if isinstance(viewer, StaffViewer):
+        return await ctx.loaders.staff.load(viewer.staff_id)
+    if isinstance(viewer, ClientViewer):
+        return await ctx.loaders.client.load(viewer.client_id)
+    return None
 
 
 async def staff(ctx: Context, staff_id: int) -> Staff:

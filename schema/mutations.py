@@ -41,7 +41,6 @@ from services.outreach import EmploymentResult
 from services.recurrence import Frequency, Recurrence, Weekday
 from services.task_forms import NewTask, PostponeBy, TaskEdit
 from services.validation import KEEP
-from services.viewer import ClientViewer
 
 
 def _given(value: object) -> bool:
@@ -81,13 +80,8 @@ class PeopleMutations:
             return LoginPayload(token=None, viewer=None, errors=errors)
         ctx = info.context
         ctx.viewer, ctx.token = signed_in.viewer, signed_in.token
-        viewer = signed_in.viewer
-        viewer_row = (
-            await resolve_people.client(ctx, viewer.client_id)
-            if isinstance(viewer, ClientViewer)
-            else await resolve_people.staff(ctx, viewer.staff_id)
-        )
-        return LoginPayload(token=signed_in.token, viewer=viewer_row, errors=[])  # type: ignore[arg-type]
+        viewer = await resolve_people.viewer_row(ctx)
+        return LoginPayload(token=signed_in.token, viewer=viewer, errors=[])  # type: ignore[arg-type]
 
     @strawberry.mutation(
         description="Ends the session of the token used: it and subscriptions opened with it "

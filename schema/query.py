@@ -19,7 +19,6 @@ from schema.tasks import Task
 from services import task_queries
 from services.errors import BadRequest, NotFound
 from services.validation import InvalidDate
-from services.viewer import ClientViewer, StaffViewer
 
 
 def _domain_filter(given: TaskFilter | None) -> task_queries.TaskFilter:
@@ -75,12 +74,7 @@ class Query:
 
     @strawberry.field(description="The signed-in staff member or client; null when not signed in.")
     async def me(self, info: GraphQLInfo) -> Viewer | None:
-        viewer = info.context.viewer
-        if isinstance(viewer, StaffViewer):
-            return await info.context.loaders.staff.load(viewer.staff_id)  # type: ignore[return-value]
-        if isinstance(viewer, ClientViewer):
-            return await info.context.loaders.client.load(viewer.client_id)  # type: ignore[return-value]
-        return None
+        return await resolve_people.viewer_row(info.context)  # type: ignore[return-value]
 
     @strawberry.field(
         description="The Tasks screen: tasks of the viewer's provider (staff with Tasks "

@@ -73,20 +73,6 @@ async def events_by_task(
     return found
 
 
-async def staff_of_providers(
-    session: AsyncSession, provider_ids: Sequence[int]
-) -> dict[int, list[Staff]]:
-    rows = await session.scalars(
-        select(Staff)
-        .where(Staff.provider_id.in_(provider_ids))  # type: ignore[attr-defined]
-        .order_by(Staff.name, col(Staff.id))
-    )
-    found: dict[int, list[Staff]] = defaultdict(list)
-    for staff in rows:
-        found[staff.provider_id].append(staff)
-    return found
-
-
 async def tasks_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Task]:
     rows = await session.scalars(select(Task).where(Task.id.in_(ids)))  # type: ignore[union-attr]
     return {row.id: row for row in rows if row.id is not None}

@@ -44,7 +44,6 @@ class TaskFilter:
 class TaskPage:
     page: Page[Task]
     total_count: int
-    today: date
 
 
 def _sort_key(order: TaskOrder, task: Task) -> list[Any]:
@@ -150,7 +149,6 @@ async def _page(
     return TaskPage(
         page=Page(rows=page_rows, cursors=cursors, has_next_page=len(rows) > limit),
         total_count=total,
-        today=today,
     )
 
 
