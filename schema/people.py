@@ -17,9 +17,7 @@ from schema.enums import Permission
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import TaskConnection
 from schema.prefetch import node_fields, prefetch_tasks
-from services import task_queries
-from services.errors import Forbidden
-from services.viewer import ClientViewer, StaffViewer
+from services import permissions, task_queries
 
 
 @strawberry.type
@@ -46,9 +44,8 @@ class ServiceProvider(Node):
     ) -> ServiceProviderGroup | None:
         if root.group_id is None:
             return None
-        if isinstance(info.context.viewer, ClientViewer):
-            # As node(id) answers for a group: the group and its providers are for staff.
-            raise Forbidden("Only staff can do this")
+        # As node(id) answers for a group: the group and its providers are for staff.
+        permissions.require_staff(info.context.viewer)
         return await info.context.loaders.group.load(root.group_id)  # type: ignore[return-value]
 
     @strawberry.field(
@@ -79,10 +76,7 @@ class ServiceProvider(Node):
 
 
 def _colleague(info: GraphQLInfo, staff: StaffRow) -> bool:
-    """Only staff of the same provider see more than a name: a client, or staff of another
-    provider (a recipient's staff, a sender), see the name alone."""
-    viewer = info.context.viewer
-    return isinstance(viewer, StaffViewer) and viewer.provider_id == staff.provider_id
+    return permissions.sees_staff_details(info.context.viewer, staff.provider_id)
 
 
 @strawberry.type
@@ -112,19 +106,14 @@ class Staff(Node):
     async def group_tasks_permission(
         self, root: strawberry.Parent[StaffRow], info: GraphQLInfo
     ) -> bool:
-        # Seen by colleagues, and by the group administrators who set it for any group provider.
         if not root.group_tasks_permission:
             return False
         if _colleague(info, root):
             return True
-        viewer = info.context.viewer
-        if not isinstance(viewer, StaffViewer) or not viewer.is_group_administrator:
-            return False
         provider = await info.context.loaders.provider.load(root.provider_id)
-        return (
-            provider is not None
-            and viewer.group_id is not None
-            and provider.group_id == viewer.group_id
+        group_id = provider.group_id if provider is not None else None
+        return permissions.sees_group_tasks_permission(
+            info.context.viewer, root.provider_id, group_id
         )
 
     @strawberry.field

@@ -65,6 +65,26 @@ def may_send_to_group(viewer: StaffViewer) -> bool:
     return may_use_tasks(viewer) and viewer.group_tasks_permission and viewer.group_id is not None
 
 
+def sees_staff_details(viewer: Viewer | None, staff_provider_id: int) -> bool:
+    """Only staff of the same provider see more than a name: a client, or staff of another
+    provider (a recipient's staff, a sender), see the name alone."""
+    return isinstance(viewer, StaffViewer) and viewer.provider_id == staff_provider_id
+
+
+def sees_group_tasks_permission(
+    viewer: Viewer | None, staff_provider_id: int, staff_group_id: int | None
+) -> bool:
+    """Colleagues, and the group administrators who set it for any provider of their group."""
+    if sees_staff_details(viewer, staff_provider_id):
+        return True
+    return (
+        isinstance(viewer, StaffViewer)
+        and viewer.is_group_administrator
+        and viewer.group_id is not None
+        and staff_group_id == viewer.group_id
+    )
+
+
 def require_group_administrator(viewer: Viewer | None) -> StaffViewer:
     staff = require_staff(viewer)
     if not staff.is_group_administrator or staff.group_id is None:
