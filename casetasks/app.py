@@ -32,6 +32,7 @@ from casetasks.db import create_engine, create_session_factory
 from casetasks.logs import AccessLog
 from casetasks.scheduler import run_periodically
 from casetasks.settings import Settings, get_settings
+from casetasks.websocket import LimitedWebSocketAdapter, TransportWSHandler, WebSocketLimits
 from resolvers.context import Context, Services, bearer_token
 from resolvers.loaders import Loaders
 from services.auth import TokenPolicy, viewer_for_token
@@ -58,9 +59,13 @@ def connection_token(params: dict[str, Any]) -> str | None:
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, services: Services, **kwargs: Any) -> None:
-        super().__init__(schema.build_schema(), **kwargs)
+    graphql_transport_ws_handler_class = TransportWSHandler
+    websocket_adapter_class = LimitedWebSocketAdapter
+
+    def __init__(self, services: Services, limits: WebSocketLimits, **kwargs: Any) -> None:
+        super().__init__(schema.build_schema(), **limits.view_options(), **kwargs)
         self.services = services
+        self.websocket_limits = limits
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Strawberry's GraphiQL, with its assets served locally once fetched (see graphiql.py)."""
@@ -151,7 +156,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     services, engine = build_services(settings, clock or SystemClock())
     hub = services.hub
     assert hub is not None
-    graphql = GraphQLApp(services)
+    graphql = GraphQLApp(services, WebSocketLimits.from_settings(settings))
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})

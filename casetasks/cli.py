@@ -127,6 +127,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         loop="uvloop" if sys.platform != "win32" else "auto",
         http="httptools",
         ws="websockets-sansio",
+        ws_max_size=settings.websocket_max_message_bytes,
         access_log=False,
         log_config=None,
         proxy_headers=True,

@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     series_lead_days: int = Field(default=0, ge=0, le=366)
     materialize_interval_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "info"
+    # The websocket (graphql-transport-ws, casetasks/websocket.py): seconds a new socket may
+    # wait before connection_init (4408), operations open at once per connection, the largest
+    # message accepted (larger ones close with 1009), server pings and how long an answer
+    # may take before the connection is closed (1001), and the legacy graphql-ws subprotocol.
+    websocket_init_timeout_seconds: float = Field(default=3.0, gt=0)
+    websocket_max_subscriptions: int = Field(default=20, ge=1)
+    websocket_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    websocket_ping_interval_seconds: float = Field(default=15.0, gt=0)
+    websocket_ping_timeout_seconds: float = Field(default=10.0, gt=0)
+    casetasks_legacy_graphql_ws: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -56,6 +56,7 @@ class GraphQLWebSocket:
         self._ids = itertools.count(1)
         self.closed = asyncio.Event()
         self.close_code: int | None = None
+        self.pings = 0  # server pings answered
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -79,6 +80,7 @@ class GraphQLWebSocket:
                 message = json.loads(raw)
                 if message.get("type") == "ping":
                     await self.send({"type": "pong"})
+                    self.pings += 1
                 operation = self.operations.get(message.get("id", ""))
                 if operation is not None:
                     operation.messages.put_nowait(message)
