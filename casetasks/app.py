@@ -29,9 +29,11 @@ from strawberry.types.unset import UNSET, UnsetType
 import schema
 from casetasks import graphiql
 from casetasks.db import create_engine, create_session_factory
+from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
 from casetasks.scheduler import run_periodically
 from casetasks.settings import Settings, get_settings
+from casetasks.shutdown import TrackWebSockets, WebSocketRegistry
 from resolvers.context import Context, Services, bearer_token
 from resolvers.loaders import Loaders
 from services.auth import TokenPolicy, viewer_for_token
@@ -58,8 +60,8 @@ def connection_token(params: dict[str, Any]) -> str | None:
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, services: Services, **kwargs: Any) -> None:
-        super().__init__(schema.build_schema(), **kwargs)
+    def __init__(self, services: Services, introspection: bool = True, **kwargs: Any) -> None:
+        super().__init__(schema.build_schema(introspection), **kwargs)
         self.services = services
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -151,7 +153,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     services, engine = build_services(settings, clock or SystemClock())
     hub = services.hub
     assert hub is not None
-    graphql = GraphQLApp(services)
+    graphql = GraphQLApp(
+        services,
+        introspection=settings.introspection_enabled,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+    )
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -208,7 +214,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    websockets = WebSocketRegistry()
+    app.add_middleware(TrackWebSockets, registry=websockets)
+    limits = Limits(settings.max_body_bytes, settings.request_timeout_seconds)
+    app.add_middleware(HttpGuard, limits=limits)
     app.add_middleware(AccessLog)
+    app.state.websockets = websockets
     app.state.services = services
     app.state.engine = engine
     app.state.hub = hub

@@ -15,6 +15,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from casetasks.request_ids import current_request_id
 from schema.enums import UserErrorCode
 from services.errors import (
     BadRequest,
@@ -99,8 +100,11 @@ def convert(error: GraphQLError) -> GraphQLError:
             error.path,
             extensions=extensions,
         )
+    coded: dict[str, Any] = {"code": code}
+    if code == "INTERNAL":  # the same id is in the log line holding the traceback
+        coded["requestId"] = current_request_id()
     return GraphQLError(
-        message, error.nodes, error.source, error.positions, error.path, extensions={"code": code}
+        message, error.nodes, error.source, error.positions, error.path, extensions=coded
     )
 
 
