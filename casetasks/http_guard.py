@@ -231,11 +231,14 @@ class _Exchange:
         return await self.receive()
 
     async def answer(self, status: int, code: str, message: str, close: bool) -> None:
-        headers = [(b"content-type", b"application/json")]
+        body = error_body(code, message, self.request_id)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         if close:  # the body may be unread: the connection cannot carry another request
             headers.append((b"connection", b"close"))
         await self.send({"type": "http.response.start", "status": status, "headers": headers})
-        body = error_body(code, message, self.request_id)
         await self.send({"type": "http.response.body", "body": body})
 
 
