@@ -66,8 +66,13 @@ def _code_for(error: DomainError) -> tuple[str, str]:
 
 
 def is_unexpected(error: GraphQLError) -> bool:
+    """A failure of ours: raised in a field (it has a path) or outside any place in the document,
+    as a subscription's event stream failing (no nodes). A variable's bad value points at the
+    variable's definition, and its message is for the client."""
     original = error.original_error
-    return error.path is not None and original is not None and not isinstance(original, DomainError)
+    if original is None or isinstance(original, DomainError):
+        return False
+    return error.path is not None or not error.nodes
 
 
 _ECHOED_VALUE = re.compile(
