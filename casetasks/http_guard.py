@@ -6,7 +6,8 @@
   refused with 415, so a browser form (text/plain, urlencoded, multipart) cannot post a mutation.
 - The app runs in a task of its own. When the client goes away (http.disconnect) or the request
   outlives its time budget, that task is cancelled: its database work ends and its session goes
-  back to the pool. An expired budget is answered with 503 and extensions.code TIMEOUT.
+  back to the pool. An expired budget is answered with 503 and extensions.code TIMEOUT, a request
+  the server's shutdown could not wait for with 503 and SHUTTING_DOWN.
 - Every response carries security headers and X-Request-ID; an error escaping the app is logged
   with that id and answered as INTERNAL with the id in extensions.requestId, never a traceback.
 """
@@ -149,6 +150,16 @@ class _Exchange:
                 seconds = f"{self.limits.time_budget_seconds:g}"
                 message = f"The request ran longer than {seconds} s and was stopped"
                 await self.answer(503, "TIMEOUT", message, close=True)
+        except asyncio.CancelledError:
+            # The server's shutdown ran out of time for this request (its work is cancelled by
+            # now). The request's task is the server's to end: answer, rather than a 500.
+            log.warning("request cancelled: the server is shutting down", extra=self.fields())
+            if self.started:
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            await self.answer(503, "SHUTTING_DOWN", "The server is shutting down", close=True)
         except Exception:
             log.exception("unexpected error", extra=self.fields())
             if self.started:
