@@ -5,9 +5,10 @@
 - A POST must carry JSON (application/json or an application/*+json type); anything else is
   refused with 415, so a browser form (text/plain, urlencoded, multipart) cannot post a mutation.
 - The app runs in a task of its own. When the client goes away (http.disconnect) or the request
-  outlives its time budget, that task is cancelled: its database work ends and its session goes
-  back to the pool. An expired budget is answered with 503 and extensions.code TIMEOUT, a request
-  the server's shutdown could not wait for with 503 and SHUTTING_DOWN.
+  outlives its time budget before its answer starts, that task is cancelled: its database work
+  ends and its session goes back to the pool. An expired budget is answered with 503 and
+  extensions.code TIMEOUT, a request the server's shutdown could not wait for with 503 and
+  SHUTTING_DOWN.
 - Every response carries security headers and X-Request-ID; an error escaping the app is logged
   with that id and answered as INTERNAL with the id in extensions.requestId, never a traceback.
 """
@@ -124,10 +125,13 @@ class _Exchange:
         self.request_id = request_id
         self.context = context
         self.started = False
+        self.budget: asyncio.Timeout | None = None
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.started = True
+            if self.budget is not None:  # the work is done; sending a large file may take longer
+                self.budget.reschedule(None)
             headers = list(message.get("headers", []))
             message = {**message, "headers": _with_edge_headers(headers, self.request_id)}
         await self._send(message)
@@ -135,9 +139,13 @@ class _Exchange:
     async def run(self) -> None:
         try:
             async with asyncio.timeout(self.limits.time_budget_seconds) as budget:
-                self.check_headers()
-                body = await self.read_body()
-                await self.serve(body)
+                self.budget = budget
+                try:
+                    self.check_headers()
+                    body = await self.read_body()
+                    await self.serve(body)
+                finally:
+                    self.budget = None  # answers given below are outside the budget
         except _Refused as refused:
             await self.answer(refused.status, refused.code, refused.message, close=True)
         except _ClientGone:

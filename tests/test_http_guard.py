@@ -218,7 +218,7 @@ async def test_an_abandoned_request_stops_its_work(
         stall = Stall(server.app.state.services)
         _reader, writer = await server.raw(post_head(len(body), provider.admin.token), body)
         await asyncio.wait_for(stall.reached.wait(), 10)
-        assert server.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        assert server.engine.pool.checkedout() >= 1  # type: ignore[attr-defined]
 
         writer.close()  # the client goes away without waiting for the answer
         await asyncio.wait_for(stall.cancelled.wait(), 10)

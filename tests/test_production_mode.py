@@ -181,3 +181,34 @@ async def test_a_subscription_error_is_masked_with_the_connection_request_id(
     assert error["extensions"]["code"] == "INTERNAL"
     assert "secret" not in str(message)
     assert logged_request_ids(caplog) == [error["extensions"]["requestId"]]
+
+
+async def test_an_error_outside_graphql_is_masked_with_the_request_id_of_its_log_line(
+    env: Env, settings: Settings, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database failing during the token check, before GraphQL runs: still INTERNAL."""
+    provider = await env.world.provider()
+    headers = {"Authorization": f"Bearer {provider.admin.token}"}
+    caplog.set_level(logging.INFO)
+    async with app_client(settings, clock, casetasks_env="production") as http:
+        with failing_sql(http.engine, "auth_session"):  # type: ignore[attr-defined]
+            response = await http.post(
+                "/graphql", json={"query": "{ me { __typename } }"}, headers=headers
+            )
+    request_id = response.headers["x-request-id"]
+    assert response.status_code == 500
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Internal error",
+                "extensions": {"code": "INTERNAL", "requestId": request_id},
+            }
+        ],
+    }
+    [logged] = [r for r in caplog.records if r.name == "casetasks.http" and r.exc_info]
+    assert getattr(logged, "fields", {})["request_id"] == request_id
+    assert "secret detail" in str(logged.exc_info[1] if logged.exc_info else "")
+    [access] = [r for r in caplog.records if r.name == "casetasks.access"]
+    assert getattr(access, "fields", {})["request_id"] == request_id
+    assert getattr(access, "fields", {})["status"] == 500
