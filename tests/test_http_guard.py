@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from casetasks.settings import Settings
 from resolvers.context import Services
 from services.clock import FixedClock
 from tests.conftest import Env
+from tests.factories import CREATE_TASK
 from tests.live import serve_in_process
 
 CAP = 4096
@@ -308,3 +310,47 @@ async def test_a_query_waiting_on_postgresql_is_ended_there(
     finally:
         await locker.close()
         await monitor.close()
+
+
+async def test_a_mutation_abandoned_after_its_commit_still_publishes(
+    env: Env,
+    settings: Settings,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    provider = await env.world.provider()
+    caseworker = await env.world.staff(provider)
+    mutation = {
+        "query": CREATE_TASK,
+        "variables": {
+            "input": {
+                "name": "Left behind",
+                "dueDate": "2027-03-15",
+                "responsibleIds": [caseworker.id],
+            }
+        },
+    }
+    body = json.dumps(mutation).encode()
+    caplog.set_level(logging.INFO, logger="casetasks.http")
+    async with served(settings, clock) as server:
+        hub = server.app.state.services.hub
+        publish = hub.publish
+        reached, release, published = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def slow_publish(events: list[Any]) -> None:
+            reached.set()
+            await release.wait()
+            await publish(events)
+            published.set()
+
+        monkeypatch.setattr(hub, "publish", slow_publish)
+        _reader, writer = await server.raw(post_head(len(body), provider.admin.token), body)
+        await asyncio.wait_for(reached.wait(), 10)
+        writer.close()  # the client leaves after the commit, while the events are being sent
+        await wait_until(
+            lambda: any("request cancelled" in r.getMessage() for r in caplog.records),
+            "the request cancelled",
+        )
+        release.set()
+        await asyncio.wait_for(published.wait(), 10)
