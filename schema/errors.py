@@ -13,7 +13,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from casetasks.request_ids import current_request_id
 from schema.enums import UserErrorCode
@@ -65,12 +67,17 @@ def _code_for(error: DomainError) -> tuple[str, str]:
     return "INTERNAL", "Internal error"
 
 
+# Strawberry's refusals of the request itself (no query, no such operation, a subscription
+# over HTTP): answers for the client, raised before execution.
+_REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """A failure of ours: raised in a field (it has a path) or outside any place in the document,
     as a subscription's event stream failing (no nodes). A variable's bad value points at the
     variable's definition, and its message is for the client."""
     original = error.original_error
-    if original is None or isinstance(original, DomainError):
+    if original is None or isinstance(original, (DomainError, *_REQUEST_ERRORS)):
         return False
     return error.path is not None or not error.nodes
 

@@ -10,11 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.exceptions import MissingQueryError
 
 from casetasks.app import create_app
 from casetasks.settings import Settings
+from schema.errors import convert, is_unexpected
 from services.clock import FixedClock
 from tests.conftest import Env, Live
 from tests.ws_client import GraphQLWebSocket
@@ -212,3 +215,20 @@ async def test_an_error_outside_graphql_is_masked_with_the_request_id_of_its_log
     [access] = [r for r in caplog.records if r.name == "casetasks.access"]
     assert getattr(access, "fields", {})["request_id"] == request_id
     assert getattr(access, "fields", {})["status"] == 500
+
+
+def test_refusals_of_the_request_keep_their_message_and_failures_of_ours_do_not() -> None:
+    """Both come without a path or a place in the document, as a subscription stream's do."""
+    refusal = GraphQLError(
+        "No GraphQL query found in the request", original_error=MissingQueryError()
+    )
+    assert not is_unexpected(refusal)
+    assert convert(refusal).message == "No GraphQL query found in the request"
+
+    failure = GraphQLError("secret detail", original_error=RuntimeError("secret detail"))
+    assert is_unexpected(failure)
+    masked = convert(failure)
+    assert masked.message == "Internal error"
+    assert masked.extensions is not None
+    assert masked.extensions["code"] == "INTERNAL"
+    assert len(masked.extensions["requestId"]) == 16
