@@ -125,10 +125,13 @@ class _Exchange:
         self.request_id = request_id
         self.context = context
         self.started = False
+        self.answered = False
         self.budget: asyncio.Timeout | None = None
 
     async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.answered = True
+        elif message["type"] == "http.response.start":
             self.started = True
             if self.budget is not None:  # the work is done; sending a large file may take longer
                 self.budget.reschedule(None)
@@ -237,11 +240,13 @@ class _Exchange:
         watch = asyncio.create_task(self._next_message())
         try:
             await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
-            if work.done():
-                work.result()
-                return
-            gone.set()
-            log.info("client went away: request cancelled", extra=self.fields())
+            if not work.done():
+                gone.set()  # the app, should it ask, hears of the disconnect too
+                if not self.answered:
+                    log.info("client went away: request cancelled", extra=self.fields())
+                    return
+                # Answered already: what the app still does (background tasks) is not abandoned.
+            await work
         finally:
             watch.cancel()
             await _cancelled(work)
