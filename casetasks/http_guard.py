@@ -163,13 +163,11 @@ class _Exchange:
                 await self.answer(503, "TIMEOUT", message, close=True)
         except asyncio.CancelledError:
             # The server's shutdown ran out of time for this request (its work is cancelled by
-            # now). The request's task is the server's to end: answer, rather than a 500.
+            # now). This is the outermost layer of the request's task, which ends either way:
+            # answer in the GraphQL error shape, rather than the server's plain 500 and traceback.
             log.warning("request cancelled: the server is shutting down", extra=self.fields())
             if self.started:
                 raise
-            current = asyncio.current_task()
-            if current is not None:
-                current.uncancel()
             await self.answer(503, "SHUTTING_DOWN", "The server is shutting down", close=True)
         except Exception:
             log.exception("unexpected error", extra=self.fields())
