@@ -29,9 +29,11 @@ from strawberry.types.unset import UNSET, UnsetType
 import schema
 from casetasks import graphiql
 from casetasks.db import create_engine, create_session_factory
+from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
 from casetasks.scheduler import run_periodically
 from casetasks.settings import Settings, get_settings
+from casetasks.shutdown import TrackWebSockets, WebSocketRegistry
 from casetasks.websocket import LimitedWebSocketAdapter, TransportWSHandler, WebSocketLimits
 from resolvers.context import Context, Services, bearer_token
 from resolvers.loaders import Loaders
@@ -62,8 +64,14 @@ class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     websocket_adapter_class = LimitedWebSocketAdapter
 
-    def __init__(self, services: Services, limits: WebSocketLimits, **kwargs: Any) -> None:
-        super().__init__(schema.build_schema(), **limits.view_options(), **kwargs)
+    def __init__(
+        self,
+        services: Services,
+        limits: WebSocketLimits,
+        introspection: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(schema.build_schema(introspection), **limits.view_options(), **kwargs)
         self.services = services
         self.websocket_limits = limits
 
@@ -156,7 +164,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     services, engine = build_services(settings, clock or SystemClock())
     hub = services.hub
     assert hub is not None
-    graphql = GraphQLApp(services, WebSocketLimits.from_settings(settings))
+    graphql = GraphQLApp(
+        services,
+        WebSocketLimits.from_settings(settings),
+        introspection=settings.introspection_enabled,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+    )
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -213,7 +226,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    websockets = WebSocketRegistry()
+    app.add_middleware(TrackWebSockets, registry=websockets)
+    limits = Limits(settings.max_body_bytes, settings.request_timeout_seconds)
+    app.add_middleware(HttpGuard, limits=limits)
     app.add_middleware(AccessLog)
+    app.state.websockets = websockets
     app.state.services = services
     app.state.engine = engine
     app.state.hub = hub

@@ -114,14 +114,18 @@ async def _materialize(settings: Settings) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    """Graceful on SIGTERM: websockets closed with 1001, in-flight requests finished within
+    SHUTDOWN_TIMEOUT_SECONDS, then a clean exit (see casetasks/shutdown.py)."""
     import uvicorn
 
     from casetasks import logs
+    from casetasks.app import create_app
+    from casetasks.shutdown import Server
 
     logs.configure(settings.log_level)
-    uvicorn.run(
-        "casetasks.app:create_app",
-        factory=True,
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         loop="uvloop" if sys.platform != "win32" else "auto",
@@ -132,6 +136,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         log_config=None,
         proxy_headers=True,
     )
+    Server(config, app.state.websockets, settings.shutdown_timeout_seconds).run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

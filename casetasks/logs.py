@@ -52,11 +52,13 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 0
+        request_id = None
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status
+            nonlocal status, request_id
             if message["type"] == "http.response.start":
                 status = message["status"]
+                request_id = dict(message.get("headers", [])).get(b"x-request-id")
             elif message["type"] == "websocket.accept":
                 status = 101
             await send(message)
@@ -77,6 +79,7 @@ class AccessLog:
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "client": client[0] if client else None,
+                        "request_id": request_id.decode() if request_id else None,
                     }
                 },
             )

@@ -75,6 +75,30 @@ class Settings(BaseSettings):
                 return "postgres://" + url[len(prefix) :]
         return url
 
+    # Production mode hides the schema: no introspection (nor field suggestions), no GraphiQL.
+    # CASETASKS_INTROSPECTION / CASETASKS_GRAPHIQL turn either back on; unset follows the mode,
+    # and GraphiQL follows introspection (it cannot work without it).
+    casetasks_introspection: bool | None = None
+    casetasks_graphiql: bool | None = None
+    # The HTTP edge: bodies above this are refused with 413; a request running longer than its
+    # budget is stopped (its database work cancelled) and answered with TIMEOUT.
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    # On SIGTERM: the bound on finishing in-flight requests before `casetasks serve` exits.
+    shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.casetasks_introspection is not None:
+            return self.casetasks_introspection
+        return self.casetasks_env != "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        if self.casetasks_graphiql is not None:
+            return self.casetasks_graphiql
+        return self.introspection_enabled
+
 
 def _local_secret(path: Path) -> str:
     """Development only: one random key per checkout, kept out of version control."""

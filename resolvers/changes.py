@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,4 +18,5 @@ from subscriptions.publisher import publish_committed
 async def change(ctx: Context) -> AsyncIterator[AsyncSession]:
     async with unit_of_work(ctx.session_factory) as session:
         yield session
-    await publish_committed(ctx.services.hub, take(session))
+    # Committed: a request cancelled now (its client gone, its time budget spent) still publishes.
+    await asyncio.shield(publish_committed(ctx.services.hub, take(session)))

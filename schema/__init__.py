@@ -12,11 +12,13 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from casetasks.request_ids import current_request_id
 from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
 from schema.node import BindContext, resolve_attribute
 from schema.notifications import Notification
 from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
+from schema.production import hiding_extensions
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
 from schema.series import TaskSeries
@@ -33,12 +35,18 @@ class CasetasksSchema(strawberry.Schema):
         # Expected errors (not found, forbidden, bad input) are answers, not incidents.
         for error in errors:
             if is_unexpected(error):
-                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+                log.error(
+                    "unexpected error in %s",
+                    error.path,
+                    exc_info=error.original_error,
+                    extra={"fields": {"request_id": current_request_id()}},
+                )
 
 
 @cache
-def build_schema() -> strawberry.Schema:
-    """Built once per process: the schema is immutable, and the validation cache is keyed by it."""
+def build_schema(introspection: bool = True) -> strawberry.Schema:
+    """Built once per process: the schema is immutable, and the validation cache is keyed by it.
+    Without introspection (production mode), suggestions are hidden too."""
     return CasetasksSchema(
         query=Query,
         mutation=Mutation,
@@ -60,6 +68,7 @@ def build_schema() -> strawberry.Schema:
             # Factories: a fresh extension per request, sharing module-level LRU caches.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            *hiding_extensions(introspection),
         ],
     )
 

@@ -13,8 +13,11 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from casetasks.request_ids import current_request_id
 from schema.enums import UserErrorCode
 from services.errors import (
     BadRequest,
@@ -64,9 +67,19 @@ def _code_for(error: DomainError) -> tuple[str, str]:
     return "INTERNAL", "Internal error"
 
 
+# Strawberry's refusals of the request itself (no query, no such operation, a subscription
+# over HTTP): answers for the client, raised before execution.
+_REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
 def is_unexpected(error: GraphQLError) -> bool:
+    """A failure of ours: raised in a field (it has a path) or outside any place in the document,
+    as a subscription's event stream failing (no nodes). A variable's bad value points at the
+    variable's definition, and its message is for the client."""
     original = error.original_error
-    return error.path is not None and original is not None and not isinstance(original, DomainError)
+    if original is None or isinstance(original, (DomainError, *_REQUEST_ERRORS)):
+        return False
+    return error.path is not None or not error.nodes
 
 
 _ECHOED_VALUE = re.compile(
@@ -99,8 +112,11 @@ def convert(error: GraphQLError) -> GraphQLError:
             error.path,
             extensions=extensions,
         )
+    coded: dict[str, Any] = {"code": code}
+    if code == "INTERNAL":  # the same id is in the log line holding the traceback
+        coded["requestId"] = current_request_id()
     return GraphQLError(
-        message, error.nodes, error.source, error.positions, error.path, extensions={"code": code}
+        message, error.nodes, error.source, error.positions, error.path, extensions=coded
     )
 
 

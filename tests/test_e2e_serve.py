@@ -140,10 +140,10 @@ async def test_serve_over_real_http(database_url: str, tmp_path: Path) -> None:
         assert ready.status_code == 200
         assert ready.json()["database"] == "reachable"
 
+        # Production mode (process_env): no GraphiQL unless CASETASKS_GRAPHIQL=true.
         graphiql = await http.get("/graphql", headers={"Accept": "text/html"})
-        assert graphiql.status_code == 200
-        assert graphiql.headers["content-type"].startswith("text/html")
-        assert "graphiql" in graphiql.text.lower()
+        assert graphiql.status_code == 404
+        assert "graphiql" not in graphiql.text.lower()
 
         login = await api.mutate(
             "login",
@@ -229,7 +229,7 @@ async def test_serve_over_real_http(database_url: str, tmp_path: Path) -> None:
     assert {
         ("GET", "/healthz", 200),
         ("GET", "/readyz", 200),
-        ("GET", "/graphql", 200),
+        ("GET", "/graphql", 404),
         ("POST", "/graphql", 200),
     } <= seen, seen
     assert sum(entry["method"] == "POST" for entry in requests) >= 7

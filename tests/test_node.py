@@ -257,7 +257,11 @@ async def test_an_unexpected_error_is_internal_with_no_internals(
     assert body["data"] is None
     [error] = body["errors"]
     assert error["message"] == "Internal error"
-    assert error["extensions"] == {"code": "INTERNAL"}
+    # The request id names the log line holding the traceback (tests/test_production_mode.py).
+    assert error["extensions"] == {
+        "code": "INTERNAL",
+        "requestId": response.headers["x-request-id"],
+    }
     assert set(error) <= {"message", "locations", "path", "extensions"}
     for leak in LEAKS:
         assert leak.lower() not in response.text.lower(), leak
@@ -306,7 +310,12 @@ async def test_a_failure_while_checking_the_token_is_internal_too(env: Env) -> N
     assert response.status_code == 500
     assert response.json() == {
         "data": None,
-        "errors": [{"message": "Internal error", "extensions": {"code": "INTERNAL"}}],
+        "errors": [
+            {
+                "message": "Internal error",
+                "extensions": {"code": "INTERNAL", "requestId": response.headers["x-request-id"]},
+            }
+        ],
     }
     for leak in (*LEAKS, "auth_session", provider.admin.token):
         assert leak.lower() not in response.text.lower(), leak
