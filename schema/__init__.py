@@ -8,10 +8,11 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.admission import Admission
 from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
 from schema.node import BindContext, resolve_attribute
@@ -58,7 +59,8 @@ def build_schema() -> strawberry.Schema:
             BindContext,
             ErrorCodes,
             # Factories: a fresh extension per request, sharing module-level LRU caches.
-            lambda: ParserCache(maxsize=512),
+            # Admission parses (cached) within the limits and admits or refuses the request.
+            Admission,
             lambda: ValidationCache(maxsize=512),
         ],
     )

@@ -23,6 +23,7 @@ from services.errors import (
     InvalidInput,
     NotFound,
     Problem,
+    RateLimited,
     Unauthenticated,
 )
 
@@ -61,6 +62,8 @@ def _code_for(error: DomainError) -> tuple[str, str]:
         return "UNAUTHENTICATED", str(error)
     if isinstance(error, BadRequest | InvalidInput):
         return "BAD_USER_INPUT", str(error)
+    if isinstance(error, RateLimited):
+        return "RATE_LIMITED", str(error)
     return "INTERNAL", "Internal error"
 
 
@@ -99,8 +102,11 @@ def convert(error: GraphQLError) -> GraphQLError:
             error.path,
             extensions=extensions,
         )
+    coded: dict[str, Any] = {"code": code}
+    if isinstance(original, RateLimited):
+        coded["retryAfter"] = original.retry_after
     return GraphQLError(
-        message, error.nodes, error.source, error.positions, error.path, extensions={"code": code}
+        message, error.nodes, error.source, error.positions, error.path, extensions=coded
     )
 
 
