@@ -59,8 +59,8 @@ class QueryLimits:
     """The published limits of the API (README, "Limits")."""
 
     max_tokens: int = 10_000
-    max_depth: int = 15
-    max_aliases: int = 50
+    max_depth: int = 12
+    max_aliases: int = 30
     # How often one response key may be selected in one selection set.
     max_repeated_fields: int = 10
     max_operations: int = 20
@@ -308,9 +308,6 @@ class _Cost:
                         "BAD_USER_INPUT",
                         f"{node.name.value}({name}:) must be between 0 and {limit}, got {size}",
                         node,
-                        field=node.name.value,
-                        argument=name,
-                        maximum=limit,
                     )
                 )
         return max(sizes, default=0)
