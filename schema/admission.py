@@ -63,6 +63,12 @@ class Admission(SchemaExtension):
         if result is not None and result.errors:
             result.errors = [self._coded(error) for error in result.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """A websocket's results leave before on_operation ends."""
+        if result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+        yield None
+
     def _coded(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, RateLimited):

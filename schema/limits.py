@@ -9,7 +9,7 @@ Page sizes and the cost depend on the variables too, so they are computed for ea
 Shopify style: an object costs 1, a scalar nothing, a connection's edges cost their page size
 times what each edge selects, a list without a page size is taken as LIST_ESTIMATE items, and a
 mutation field costs MUTATION_COST more. Introspection (`__schema`, `__type`) costs 1 and is
-held by graphql-core's MaxIntrospectionDepthRule instead.
+held by graphql-core's MaxIntrospectionDepthRule (one of its specified rules) instead.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.validation import ASTValidationRule
-from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
 from graphql.validation.validate import ValidationAbortedError
 
 from services.pagination import MAX_PAGE_SIZE
@@ -236,7 +235,7 @@ def validation_rules(limits: QueryLimits) -> tuple[type[ASTValidationRule], ...]
     rules = _RULES.get(limits)
     if rules is None:
         rule = type("QueryShapeRule", (_ShapeRule,), {"limits": limits})
-        rules = _RULES[limits] = (rule, MaxIntrospectionDepthRule)
+        rules = _RULES[limits] = (rule,)
     return rules
 
 
