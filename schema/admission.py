@@ -23,7 +23,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from resolvers.context import Context
-from schema.limits import QueryLimits, operation_cost, refusal, validation_rules
+from schema.cost import operation_cost
+from schema.limits import QueryLimits, refusal, validation_rules
 from services.errors import RateLimited
 from services.rate_limit import rate_key
 
