@@ -35,6 +35,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from schema.limits import INTROSPECTION, Exceeded, QueryLimits, refusal
+from services.pagination import DEFAULT_PAGE_SIZE
 
 PAGE_ARGUMENTS = ("first", "last")
 LIST_ESTIMATE = 10
@@ -108,7 +109,7 @@ class _Cost:
                         node,
                     )
                 )
-        return max(sizes, default=0)
+        return max(sizes, default=DEFAULT_PAGE_SIZE)
 
     def field(self, node: FieldNode, parent: GraphQLNamedType, edges: int | None) -> int:
         name = node.name.value

@@ -173,8 +173,11 @@ async def test_the_cost_grows_with_the_pages_asked_for(env: Env) -> None:
     small = await env.api.post(query, {"first": 10}, provider.admin.token)
     large = await env.api.post(query, {"first": 100}, provider.admin.token)
 
+    unsaid = await env.api.post(query, {"first": None}, provider.admin.token)
+
     # Per edge: the edge, the node, the client and about ten responsible staff.
     assert small["extensions"]["cost"]["requested"] == 1 + 10 * 13
+    assert unsaid["extensions"]["cost"]["requested"] == 1 + 50 * 13  # a page of 50
     assert large["extensions"]["cost"]["requested"] == 1 + 100 * 13
     assert large["extensions"]["cost"]["maximum"] == LIMITS.max_cost
 
