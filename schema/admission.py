@@ -10,7 +10,6 @@ Queries and mutations report their cost in extensions.cost.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 from collections.abc import AsyncIterator, Iterator
@@ -74,7 +73,7 @@ class Admission(SchemaExtension):
         original = error.original_error
         if isinstance(original, RateLimited):
             _refuse_for_a_while(self.execution_context.context, 429, original.retry_after)
-        if error.original_error is None and error.message.find(TOO_MANY_TOKENS) >= 0:
+        if error.original_error is None and TOO_MANY_TOKENS in error.message:
             limit = self.limits.max_tokens
             return refusal(
                 "MAX_TOKENS_EXCEEDED",
@@ -88,8 +87,13 @@ class Admission(SchemaExtension):
         reports the error the same way over HTTP and over a websocket."""
         execution = self.execution_context
         if execution.graphql_document is None and execution.query:
-            with contextlib.suppress(GraphQLError):
+            try:
                 execution.graphql_document = _parse(execution.query, self.limits.max_tokens)
+            except GraphQLError as error:
+                if TOO_MANY_TOKENS in error.message:
+                    # Fail the second parse at once, not after max_tokens tokens again; the
+                    # message is replaced (with the real limit) by _coded.
+                    execution.parse_options["max_tokens"] = 1
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:

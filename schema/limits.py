@@ -39,7 +39,7 @@ INTROSPECTION = ("__schema", "__type")
 class QueryLimits:
     """The published limits of the API (README, "Limits")."""
 
-    max_tokens: int = 10_000
+    max_tokens: int = 5_000
     max_depth: int = 12
     max_aliases: int = 30
     # How often one response key may be selected in one selection set.

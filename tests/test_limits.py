@@ -32,8 +32,8 @@ def nested_client_tasks(levels: int, first: int) -> str:
     return f'{{ task(id: "{to_global_id("Task", 1)}") {{ {inner} }} }}'
 
 
-def aliases_in_a_fragment(count: int) -> str:
-    aliased = " ".join(f"a{n}: tasks(first: 50) {{ totalCount }}" for n in range(count))
+def aliases_in_a_fragment(count: int, field: str = "me { __typename }") -> str:
+    aliased = " ".join(f"a{n}: {field}" for n in range(count))
     return f"query {{ ...Many }} fragment Many on Query {{ {aliased} }}"
 
 
@@ -67,6 +67,12 @@ ABUSE = {
         "MAX_DEPTH_EXCEEDED",
     ),
     "500 aliases in a fragment": (aliases_in_a_fragment(500), None, "MAX_ALIASES_EXCEEDED"),
+    # The case: its 5,000 tokens stop the parse before the aliases are counted.
+    "500 aliases of tasks(first: 50) in a fragment": (
+        aliases_in_a_fragment(500, "tasks(first: 50) { totalCount }"),
+        None,
+        "MAX_TOKENS_EXCEEDED",
+    ),
     "1,500 repeated fields": (
         "{ me { " + " ".join(["__typename"] * 1500) + " } }",
         None,
