@@ -59,7 +59,8 @@ def build_schema() -> strawberry.Schema:
             BindContext,
             ErrorCodes,
             # Factories: a fresh extension per request, sharing module-level LRU caches.
-            # Admission parses (cached) within the limits and admits or refuses the request.
+            # Admission parses (cached) within the limits and admits or refuses the request;
+            # listed after ErrorCodes so that its codes are set before ErrorCodes sees them.
             Admission,
             lambda: ValidationCache(maxsize=512),
         ],

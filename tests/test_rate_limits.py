@@ -12,7 +12,8 @@ from casetasks.settings import Settings
 from services.clock import FixedClock
 from services.rate_limit import CostRateLimiter, rate_key
 from services.viewer import StaffViewer
-from tests.conftest import Env
+from tests.conftest import Env, Live
+from tests.ws_client import GraphQLWebSocket
 
 # Costs 1 + 50 * (1 + 1) = 101 points: the connection, then each edge and its node.
 PAGE = "{ tasks(first: 50) { edges { node { id } } } }"
@@ -154,3 +155,26 @@ async def test_without_a_rate_the_cost_is_still_reported(env: Env) -> None:
     body = (await post(env, provider.admin.token)).json()
 
     assert body["extensions"]["cost"] == {"requested": PAGE_COST, "maximum": 10_000}
+
+
+async def test_a_subscription_spends_its_cost_once_and_is_refused_over_budget(live: Live) -> None:
+    provider = await live.env.world.provider()
+    live.env.clock.advance(timedelta(minutes=1))
+    dashboard = await GraphQLWebSocket.connect(live.ws_url, provider.admin.token)
+    costly = (
+        "subscription { notificationAdded { task { client {"
+        " tasks(first: 200) { edges { node { id } } } } } } }"
+    )
+    try:
+        cheap = await dashboard.subscribe("subscription { notificationAdded { message } }")
+        refused = await dashboard.subscribe(costly)
+
+        message = await refused.message()
+        assert message["type"] == "next", message
+        [error] = message["payload"]["errors"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert (await refused.message())["type"] == "complete"
+        await cheap.nothing(within=0.2)
+        assert not dashboard.closed.is_set()
+    finally:
+        await dashboard.close()
