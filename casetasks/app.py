@@ -39,6 +39,8 @@ from resolvers.context import Context, Services, bearer_token
 from resolvers.loaders import Loaders
 from services.auth import TokenPolicy, viewer_for_token
 from services.clock import Clock, SystemClock
+from services.login_throttle import LoginThrottle
+from services.rate_limit import CostRateLimiter
 from services.viewer import Viewer
 from subscriptions.hub import EventHub
 
@@ -133,18 +135,14 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         is_websocket = isinstance(request, WebSocket)
         token = None if is_websocket else bearer_token(request.headers.get("authorization"))
-        viewer = await self.viewer(token)
-        context = Context(
+        # The viewer is looked up once the document passed its limits (schema.admission).
+        return Context(
             services=self.services,
             loaders=Loaders.create(self.services.session_factory, cache=not is_websocket),
-            viewer=viewer,
             token=token,
             request=request,
             response=response,
         )
-        if viewer is not None:
-            context.timezones[viewer.provider_id] = viewer.provider_timezone
-        return context
 
 
 def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:
@@ -155,6 +153,17 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
         tokens=TokenPolicy(settings.secret_key, timedelta(hours=settings.token_ttl_hours)),
         hub=EventHub(settings.broadcast_backend_url),
         series_lead_days=settings.series_lead_days,
+        rate_limiter=(
+            CostRateLimiter(settings.rate_limit_points_per_second, settings.rate_limit_burst, clock)
+            if settings.rate_limit_points_per_second
+            else None
+        ),
+        login_throttle=LoginThrottle(
+            settings.login_max_failures_per_email,
+            settings.login_max_failures_per_address,
+            timedelta(seconds=settings.login_failure_window_seconds),
+            clock,
+        ),
     )
     return services, engine
 

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     websocket_ping_interval_seconds: float = Field(default=15.0, gt=0)
     websocket_ping_timeout_seconds: float = Field(default=10.0, gt=0)
     casetasks_legacy_graphql_ws: bool = False
+    # Per-viewer rate limit on query cost (README, "Limits"): a bucket of rate_limit_burst
+    # points per viewer, refilled at rate_limit_points_per_second; 0 turns it off.
+    rate_limit_points_per_second: float = Field(default=1_000.0, ge=0)
+    rate_limit_burst: float = Field(default=30_000.0, gt=0)
+    # Sign-in: failed attempts allowed per e-mail and per client address within the window.
+    login_max_failures_per_email: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window_seconds: float = Field(default=900.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

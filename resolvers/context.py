@@ -8,8 +8,10 @@ from typing import Any
 
 from casetasks.db import SessionFactory
 from resolvers.loaders import Loaders
-from services.auth import TokenPolicy
+from services.auth import TokenPolicy, viewer_for_token
 from services.clock import Clock, today_in
+from services.login_throttle import LoginThrottle
+from services.rate_limit import CostRateLimiter
 from services.viewer import Viewer
 from subscriptions.hub import EventHub
 
@@ -23,6 +25,9 @@ class Services:
     tokens: TokenPolicy
     hub: EventHub | None = None
     series_lead_days: int = 0
+    # Per process; None turns the limit off.
+    rate_limiter: CostRateLimiter | None = None
+    login_throttle: LoginThrottle | None = None
 
 
 @dataclass
@@ -35,6 +40,7 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] | None = None
     timezones: dict[int, str] = field(default_factory=dict)
+    identified: bool = False
 
     @property
     def session_factory(self) -> SessionFactory:
@@ -46,6 +52,25 @@ class Context:
 
     def today(self, timezone: str) -> date:
         return today_in(self.services.clock, timezone)
+
+    def sign_in(self, viewer: Viewer | None) -> None:
+        self.viewer = viewer
+        self.identified = True
+        if viewer is not None:
+            self.timezones[viewer.provider_id] = viewer.provider_timezone
+
+    async def identify(self) -> None:
+        """Who holds the request's token, looked up once; an HTTP request does this only after
+        its document passed the limits, so a refused request runs no SQL at all."""
+        if self.identified or self.viewer is not None:
+            return
+        viewer = None
+        if self.token is not None:
+            async with self.session_factory() as session:
+                viewer = await viewer_for_token(
+                    session, self.token, self.services.tokens, self.services.clock
+                )
+        self.sign_in(viewer)
 
 
 def bearer_token(header: str | None) -> str | None:

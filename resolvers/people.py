@@ -17,8 +17,17 @@ from services.viewer import ClientViewer, StaffViewer
 
 
 async def login(ctx: Context, email: str, password: str) -> auth.SignedIn:
+    client = getattr(ctx.request, "client", None)
     async with change(ctx) as session:
-        return await auth.login(session, email, password, ctx.services.tokens, ctx.clock)
+        return await auth.login(
+            session,
+            email,
+            password,
+            ctx.services.tokens,
+            ctx.clock,
+            throttle=ctx.services.login_throttle,
+            address=client.host if client else None,
+        )
 
 
 async def logout(ctx: Context) -> bool:

@@ -8,11 +8,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from casetasks.request_ids import current_request_id
+from schema.admission import Admission
 from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
 from schema.node import BindContext, resolve_attribute
@@ -66,7 +67,9 @@ def build_schema(introspection: bool = True) -> strawberry.Schema:
             BindContext,
             ErrorCodes,
             # Factories: a fresh extension per request, sharing module-level LRU caches.
-            lambda: ParserCache(maxsize=512),
+            # Admission parses (cached) within the limits and admits or refuses the request;
+            # listed after ErrorCodes so that its codes are set before ErrorCodes sees them.
+            Admission,
             lambda: ValidationCache(maxsize=512),
             *hiding_extensions(introspection),
         ],

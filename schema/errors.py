@@ -26,6 +26,7 @@ from services.errors import (
     InvalidInput,
     NotFound,
     Problem,
+    RateLimited,
     Unauthenticated,
 )
 
@@ -64,6 +65,8 @@ def _code_for(error: DomainError) -> tuple[str, str]:
         return "UNAUTHENTICATED", str(error)
     if isinstance(error, BadRequest | InvalidInput):
         return "BAD_USER_INPUT", str(error)
+    if isinstance(error, RateLimited):
+        return "RATE_LIMITED", str(error)
     return "INTERNAL", "Internal error"
 
 
@@ -115,6 +118,8 @@ def convert(error: GraphQLError) -> GraphQLError:
     coded: dict[str, Any] = {"code": code}
     if code == "INTERNAL":  # the same id is in the log line holding the traceback
         coded["requestId"] = current_request_id()
+    if isinstance(original, RateLimited):
+        coded["retryAfter"] = original.retry_after
     return GraphQLError(
         message, error.nodes, error.source, error.positions, error.path, extensions=coded
     )

@@ -18,7 +18,7 @@ from schema.prefetch import node_fields, prefetch_tasks
 from schema.tasks import Task
 from services import task_queries
 from services.errors import BadRequest, NotFound
-from services.validation import InvalidDate
+from services.validation import InvalidDate, date_problem
 
 
 def _domain_filter(given: TaskFilter | None) -> task_queries.TaskFilter:
@@ -27,6 +27,8 @@ def _domain_filter(given: TaskFilter | None) -> task_queries.TaskFilter:
     for label, value in (("dueFrom", given.due_from), ("dueTo", given.due_to)):
         if isinstance(value, InvalidDate):
             raise BadRequest(f"filter.{label}: {value.text!r} is not a calendar date")
+        if value is not None and (problem := date_problem(value, f"filter.{label}")):
+            raise BadRequest(problem)
     return task_queries.TaskFilter(
         client_id=key_of(given.client_id, "Client") if given.client_id is not None else None,
         responsible_id=(

@@ -16,6 +16,7 @@ from models import AuthSession, Client, ServiceProvider, Staff
 from models.types import pk
 from services.clock import Clock
 from services.errors import InvalidInput, Problem, ProblemCode
+from services.login_throttle import LoginThrottle
 from services.outbox import outbox
 from services.passwords import verify_password
 from services.viewer import ClientViewer, StaffViewer, Viewer
@@ -52,9 +53,34 @@ async def _identity(session: AsyncSession, email: str) -> Staff | Client | None:
 
 
 async def login(
+    session: AsyncSession,
+    email: str,
+    password: str,
+    policy: TokenPolicy,
+    clock: Clock,
+    throttle: LoginThrottle | None = None,
+    address: str | None = None,
+) -> SignedIn:
+    """The same answer, in the same time, for an unknown email and a wrong password.
+
+    With a throttle, attempts past its limits are refused (RateLimited) before the password
+    is looked at, for known and unknown e-mails alike."""
+    if throttle is not None:
+        throttle.check(email, address)
+    try:
+        signed_in = await _sign_in(session, email, password, policy, clock)
+    except InvalidInput:
+        if throttle is not None:
+            throttle.failed(email, address)
+        raise
+    if throttle is not None:
+        throttle.succeeded(email)
+    return signed_in
+
+
+async def _sign_in(
     session: AsyncSession, email: str, password: str, policy: TokenPolicy, clock: Clock
 ) -> SignedIn:
-    """The same answer, in the same time, for an unknown email and a wrong password."""
     who = await _identity(session, email)
     password_hash = (
         who.password_hash if isinstance(who, Staff) else who.portal_password_hash if who else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -76,3 +77,11 @@ class Problems:
     def raise_any(self) -> None:
         if self.items:
             raise InvalidInput(self.items)
+
+
+class RateLimited(DomainError):
+    """Too much asked too fast; retry_after is the whole number of seconds to wait."""
+
+    def __init__(self, retry_after: float, why: str = "Too many requests") -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"{why}; try again in {self.retry_after} seconds")

@@ -26,7 +26,7 @@ from services.clock import Clock
 from services.errors import NotFound, Problems
 from services.history import record_event
 from services.lookups import provider_name
-from services.validation import NAME_MAX, DateInput, InvalidDate, blank
+from services.validation import NAME_MAX, DateInput, InvalidDate, blank, date_problem, text_problem
 from services.viewer import StaffViewer, Viewer
 
 MILESTONES = (1, 3, 6, 12)
@@ -48,6 +48,8 @@ def _check_date(problems: Problems, field_name: str, label: str, value: DateInpu
         problems.required(field_name, f"{label} must be entered")
     elif isinstance(value, InvalidDate):
         problems.invalid(field_name, f"{label} {value.text!r} is not a calendar date")
+    elif problem := date_problem(value, label):
+        problems.invalid(field_name, problem)
 
 
 async def record_employment(
@@ -67,6 +69,8 @@ async def record_employment(
         problems.required("employer", "Employer must be entered")
     elif len(str(employer).strip()) > NAME_MAX:
         problems.invalid("employer", f"Employer must be at most {NAME_MAX} characters")
+    elif problem := text_problem(employer, "Employer"):
+        problems.invalid("employer", problem)
     _check_date(problems, "startDate", "Start date", start_date)
     problems.raise_any()
     assert isinstance(start_date, date) and employer is not None

@@ -17,6 +17,8 @@ from services.errors import BadRequest
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
+# What a page holds when first is null.
+DEFAULT_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Page(Generic[T]):
 
 def check_page_size(first: int | None, limit: int = MAX_PAGE_SIZE) -> int:
     if first is None:
-        return 50
+        return DEFAULT_PAGE_SIZE
     if first < 0 or first > limit:
         raise BadRequest(f"first must be between 0 and {limit}, got {first}")
     return first

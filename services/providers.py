@@ -20,6 +20,7 @@ from services.validation import (
     check_person_name,
     clean,
     email_problem,
+    text_problem,
 )
 from services.viewer import StaffViewer, Viewer
 
@@ -58,8 +59,9 @@ async def create_provider(
     check_person_name(problems, name, "Provider name")
     if problem := timezone_problem(timezone):
         problems.invalid("timezone", problem)
-    if blank(admin_name):
-        problems.required("adminName", "Administrator name must be entered")
+    check_person_name(problems, admin_name, "Administrator name", "adminName")
+    if problem := text_problem(group_name, "Group name"):
+        problems.invalid("group", problem)
     if problem := email_problem(admin_email):
         problems.invalid("adminEmail", problem)
     elif await email_taken(session, normalise_email(admin_email)):

@@ -11,7 +11,7 @@ from itertools import islice
 from dateutil.rrule import rrule, rrulestr
 
 from services.errors import Problems
-from services.validation import DateInput, InvalidDate
+from services.validation import DateInput, InvalidDate, date_problem
 
 
 class Frequency(enum.StrEnum):
@@ -65,6 +65,8 @@ def check(problems: Problems, recurrence: Recurrence, first: DateInput | None) -
         problems.invalid_at((field,), "Give either an end date or a number of times, not both")
     if isinstance(recurrence.until, InvalidDate):
         problems.invalid_at((field, "until"), f"{recurrence.until.text!r} is not a calendar date")
+    elif recurrence.until is not None and (problem := date_problem(recurrence.until, "End date")):
+        problems.invalid_at((field, "until"), problem)
     elif recurrence.until is not None and isinstance(first, date) and recurrence.until < first:
         problems.invalid_at((field, "until"), "The end date is before the first due date")
     if recurrence.count is not None and not 1 <= recurrence.count <= MAX_COUNT:

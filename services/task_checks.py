@@ -12,7 +12,15 @@ from sqlmodel import col
 from models import Client, Staff, Task, TaskEvent
 from services import permissions
 from services.errors import NotFound, Problems
-from services.validation import DETAILS_MAX, TASK_NAME_MAX, DateInput, InvalidDate, blank
+from services.validation import (
+    DETAILS_MAX,
+    TASK_NAME_MAX,
+    DateInput,
+    InvalidDate,
+    blank,
+    date_problem,
+    text_problem,
+)
 from services.viewer import Viewer
 
 
@@ -21,6 +29,8 @@ def check_name(problems: Problems, name: str | None) -> None:
         problems.required("name", "Task Name must be entered")
     elif len(str(name).strip()) > TASK_NAME_MAX:
         problems.invalid("name", f"Task Name must be at most {TASK_NAME_MAX} characters")
+    elif problem := text_problem(name, "Task Name"):
+        problems.invalid("name", problem)
 
 
 def check_due_date(problems: Problems, due: DateInput | None, label: str = "dueDate") -> None:
@@ -28,11 +38,15 @@ def check_due_date(problems: Problems, due: DateInput | None, label: str = "dueD
         problems.required(label, "Due Date must be entered")
     elif isinstance(due, InvalidDate):
         problems.invalid(label, f"Due Date {due.text!r} is not a calendar date (YYYY-MM-DD)")
+    elif problem := date_problem(due, "Due Date"):
+        problems.invalid(label, problem)
 
 
 def check_details(problems: Problems, details: str | None) -> None:
     if details is not None and len(details) > DETAILS_MAX:
         problems.invalid("details", f"Details must be at most {DETAILS_MAX} characters")
+    elif problem := text_problem(details, "Details", multiline=True):
+        problems.invalid("details", problem)
 
 
 async def responsible_staff(

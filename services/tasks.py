@@ -58,6 +58,7 @@ from services.validation import (
     DateInput,
     InvalidDate,
     clean,
+    date_problem,
 )
 from services.viewer import ClientViewer, StaffViewer, Viewer
 
@@ -267,6 +268,8 @@ async def postpone_task(
             problems.required("customDate", "Choose the date to postpone the task to")
         elif isinstance(custom_date, InvalidDate):
             problems.invalid("customDate", f"{custom_date.text!r} is not a calendar date")
+        elif problem := date_problem(custom_date, "The new due date"):
+            problems.invalid("customDate", problem)
         elif custom_date < today_in(clock, staff.provider_timezone):
             problems.invalid("customDate", "The new due date cannot be in the past")
         elif custom_date <= task.due_date:
@@ -280,6 +283,8 @@ async def postpone_task(
         problems.invalid("customDate", "A custom date goes with the CUSTOM option only")
     else:
         new_due = task.due_date + timedelta(days=POSTPONE_DAYS[by])
+        if problem := date_problem(new_due, "The new due date"):
+            problems.invalid("by", problem)
     await check_version(session, problems, task, expected_version)
     problems.raise_any()
     assert new_due is not None

@@ -14,6 +14,19 @@ NAME_MAX = 200
 TASK_NAME_MAX = 500
 DETAILS_MAX = 10_000
 
+# Dates a caseworker can mean: anything else (0001-01-01, 9999-12-31) is a typing slip, and
+# dates near the ends of Python's range overflow when months are added to them.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+DATE_RANGE = f"between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+
+# Control characters (Unicode category Cc) and the bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069), which make a name display as something else.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_NOT_IN_NAMES = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+# Multi-line text (details) keeps tabs and line breaks.
+_NOT_IN_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
+
 
 class Keep(enum.Enum):
     """A field left out of an edit: keep what is stored."""
@@ -66,8 +79,29 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def check_person_name(problems: Problems, name: str | None, label: str = "Name") -> None:
+def date_problem(value: date, label: str) -> str | None:
+    if EARLIEST_DATE <= value <= LATEST_DATE:
+        return None
+    return f"{label} must be {DATE_RANGE}"
+
+
+def text_problem(value: str | None, label: str, multiline: bool = False) -> str | None:
+    """Why a name (or, multiline, a text such as details) cannot be stored as typed."""
+    if value is None:
+        return None
+    found = (_NOT_IN_TEXT if multiline else _NOT_IN_NAMES).search(value)
+    if found is None:
+        return None
+    what = "control characters" if found.group() < "\u00a0" else "text direction controls"
+    return f"{label} must not contain {what} (U+{ord(found.group()):04X})"
+
+
+def check_person_name(
+    problems: Problems, name: str | None, label: str = "Name", field: str = "name"
+) -> None:
     if blank(name):
-        problems.required("name", f"{label} must be entered")
+        problems.required(field, f"{label} must be entered")
     elif len(name or "") > NAME_MAX:
-        problems.invalid("name", f"{label} must be at most {NAME_MAX} characters")
+        problems.invalid(field, f"{label} must be at most {NAME_MAX} characters")
+    elif problem := text_problem(name, label):
+        problems.invalid(field, problem)

@@ -150,6 +150,9 @@ def settings(database_url: str, broadcast: str, tmp_path: Path) -> Settings:
         casetasks_env="test",
         # Tests run the scheduler's passes themselves, at the moments their clock says.
         materialize_interval_seconds=3600,
+        # The test clock stands still, so a cost budget would never refill: tests that are not
+        # about rate limits get one they cannot use up (tests/test_rate_limits.py sets theirs).
+        rate_limit_burst=1e12,
     )
 
 

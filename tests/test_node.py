@@ -216,7 +216,7 @@ async def test_me_is_the_signed_in_staff_member(env: Env) -> None:
         "active": True,
         "provider": {"id": provider.id, "name": "Eastside", "timezone": "Australia/Perth"},
     }
-    assert await env.api.post(ME) == {"data": {"me": None}}
+    assert await env.api.data(ME) == {"me": None}
 
 
 # ---------------------------------------------------------------- errors never leak internals

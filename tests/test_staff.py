@@ -282,7 +282,7 @@ async def test_deactivation_refuses_the_member_from_the_very_next_request(env: E
 
     assert payload["errors"] == []
     assert payload["staff"]["active"] is False
-    assert await env.api.post(ME, token=member.token) == {"data": {"me": None}}
+    assert await env.api.data(ME, token=member.token) == {"me": None}
     assert codes(await env.api.post(TASKS, token=member.token)) == ["UNAUTHENTICATED"]
     refused = await env.api.mutate("login", LOGIN, {"e": member.email, "p": PASSWORD})
     assert refused["token"] is None and refused["errors"]
@@ -357,7 +357,7 @@ async def test_one_admin_may_deactivate_another(env: Env) -> None:
     payload = await update_staff(env, second_admin.token, id=provider.admin.id, active=False)
 
     assert payload["errors"] == []
-    assert await env.api.post(ME, token=provider.admin.token) == {"data": {"me": None}}
+    assert await env.api.data(ME, token=provider.admin.token) == {"me": None}
 
 
 async def test_administrator_without_tasks_permission_still_uses_tasks(env: Env) -> None:

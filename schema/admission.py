@@ -1,0 +1,162 @@
+"""Admitting a request: the document's limits, then who asks, then what they may still spend.
+
+In this order, before any resolver runs: the parse stops at QueryLimits.max_tokens (parses are
+cached); validation runs the shape rule first (verdicts are cached); page sizes and the cost
+are worked out from the variables; only then is the bearer token looked up, the request's first
+SQL statement; last, the cost is taken from the viewer's rate budget. Each refusal is a GraphQL
+error with its own extensions.code; RATE_LIMITED also answers HTTP 429 with Retry-After.
+Queries and mutations report their cost in extensions.cost.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, parse
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from resolvers.context import Context
+from schema.cost import operation_cost
+from schema.limits import QueryLimits, refusal, validation_rules
+from services.errors import RateLimited
+from services.rate_limit import rate_key
+
+log = logging.getLogger("casetasks.limits")
+
+TOO_MANY_TOKENS = "Document contains more than"
+
+
+@lru_cache(maxsize=512)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+def _refuse_for_a_while(context: Any, status: int, retry_after: int | None = None) -> None:
+    """The HTTP status (and Retry-After) of a refused request; nothing over a websocket."""
+    response = getattr(context, "response", None)
+    if isinstance(response, Response):
+        response.status_code = status
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+
+
+class Admission(SchemaExtension):
+    def __init__(self, limits: QueryLimits | None = None) -> None:
+        self.limits = limits or QueryLimits()
+        self.cost: dict[str, Any] | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        execution.parse_options["max_tokens"] = self.limits.max_tokens
+        execution.validation_rules = (
+            *validation_rules(self.limits),
+            *execution.validation_rules,
+        )
+        yield
+        result = execution.result
+        if result is not None and result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """A websocket's results leave before on_operation ends."""
+        if result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+        yield None
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, RateLimited):
+            _refuse_for_a_while(self.execution_context.context, 429, original.retry_after)
+        if error.original_error is None and TOO_MANY_TOKENS in error.message:
+            limit = self.limits.max_tokens
+            return refusal(
+                "MAX_TOKENS_EXCEEDED",
+                f"The document has more than {limit} tokens; send a smaller one",
+                maximum=limit,
+            )
+        return error
+
+    def on_parse(self) -> Iterator[None]:
+        """A cached parse. A failing one leaves the document to Strawberry's own parse, which
+        reports the error the same way over HTTP and over a websocket."""
+        execution = self.execution_context
+        if execution.graphql_document is None and execution.query:
+            try:
+                execution.graphql_document = _parse(execution.query, self.limits.max_tokens)
+            except GraphQLError as error:
+                if TOO_MANY_TOKENS in error.message:
+                    # Fail the second parse at once, not after max_tokens tokens again; the
+                    # message is replaced (with the real limit) by _coded.
+                    execution.parse_options["max_tokens"] = 1
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        assert execution.graphql_document is not None
+        try:
+            cost = operation_cost(
+                execution.schema._schema,
+                execution.graphql_document,
+                execution.operation_name,
+                execution.variables,
+                self.limits,
+            )
+        except GraphQLError as refused:
+            if refused.extensions and "cost" in refused.extensions:
+                self._report(refused.extensions["cost"])
+            raise
+        if isinstance(context, Context):
+            await self._identify(context)
+            if cost is not None:
+                self._spend(context, cost)
+        yield
+
+    async def _identify(self, context: Context) -> None:
+        try:
+            await context.identify()
+        except Exception:
+            log.exception("looking up the request's token failed")
+            _refuse_for_a_while(context, 500)
+            raise refusal("INTERNAL", "Internal error") from None
+
+    def _spend(self, context: Context, cost: int) -> None:
+        limiter = context.services.rate_limiter
+        if limiter is None:
+            self._report(cost)
+            return
+        client = getattr(context.request, "client", None)
+        spent = limiter.spend(rate_key(context.viewer, client.host if client else None), cost)
+        self._report(cost, spent.remaining, limiter.points_per_second)
+        if not spent.allowed:
+            wait = max(1, math.ceil(spent.retry_after))
+            _refuse_for_a_while(context, 429, wait)
+            raise refusal(
+                "RATE_LIMITED",
+                f"This query costs {cost} points and {math.floor(spent.remaining)} are left; "
+                f"try again in {wait} seconds",
+                retryAfter=wait,
+                cost=cost,
+            )
+
+    def _report(
+        self, cost: int, remaining: float | None = None, restore_rate: float | None = None
+    ) -> None:
+        self.cost = {"requested": cost, "maximum": self.limits.max_cost}
+        if remaining is not None:
+            self.cost |= {"remaining": math.floor(remaining), "restoreRate": restore_rate}
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        try:
+            streamed = self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        except RuntimeError:
+            streamed = False
+        return {} if streamed else {"cost": self.cost}
