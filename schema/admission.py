@@ -21,6 +21,7 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from casetasks.request_ids import current_request_id
 from resolvers.context import Context
 from schema.cost import operation_cost
 from schema.limits import QueryLimits, refusal, validation_rules
@@ -122,9 +123,13 @@ class Admission(SchemaExtension):
         try:
             await context.identify()
         except Exception:
-            log.exception("looking up the request's token failed")
+            log.exception(
+                "looking up the request's token failed",
+                extra={"fields": {"request_id": current_request_id()}},
+            )
             _refuse_for_a_while(context, 500)
-            raise refusal("INTERNAL", "Internal error") from None
+            # The same id is on the log line above, as for any other unexpected error.
+            raise refusal("INTERNAL", "Internal error", requestId=current_request_id()) from None
 
     def _spend(self, context: Context, cost: int) -> None:
         limiter = context.services.rate_limiter

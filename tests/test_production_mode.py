@@ -57,7 +57,7 @@ async def test_production_hides_the_schema(env: Env, settings: Settings, clock: 
                 assert "introspection has been disabled" in error["message"]
                 assert error["extensions"]["code"] == "BAD_USER_INPUT"
         answer = await http.post("/graphql", json={"query": "{ __typename }"})
-        assert answer.json() == {"data": {"__typename": "Query"}}
+        assert answer.json()["data"] == {"__typename": "Query"}
         page = await http.get("/graphql", headers=PAGE)
         assert page.status_code == 404
         assert "graphiql" not in page.text.lower()
@@ -65,7 +65,7 @@ async def test_production_hides_the_schema(env: Env, settings: Settings, clock: 
 
 async def test_development_shows_the_schema(env: Env) -> None:
     answer = await env.api.post(SCHEMA)
-    assert answer == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert answer["data"] == {"__schema": {"queryType": {"name": "Query"}}}
     page = await env.api.http.get("/graphql", headers=PAGE)
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
@@ -78,7 +78,7 @@ async def test_settings_turn_introspection_and_graphiql_back_on_in_production(
         settings, clock, casetasks_env="production", casetasks_introspection=True
     ) as http:
         answer = await http.post("/graphql", json={"query": SCHEMA})
-        assert answer.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+        assert answer.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
         assert (await http.get("/graphql", headers=PAGE)).status_code == 200  # follows it
         assert await errors_of(http, "{ taks { totalCount } }") != []
     async with app_client(
@@ -209,7 +209,7 @@ async def test_an_error_outside_graphql_is_masked_with_the_request_id_of_its_log
             }
         ],
     }
-    [logged] = [r for r in caplog.records if r.name == "casetasks.http" and r.exc_info]
+    [logged] = [r for r in caplog.records if r.exc_info]
     assert getattr(logged, "fields", {})["request_id"] == request_id
     assert "secret detail" in str(logged.exc_info[1] if logged.exc_info else "")
     [access] = [r for r in caplog.records if r.name == "casetasks.access"]
