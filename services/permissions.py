@@ -83,6 +83,13 @@ def sees_group_tasks_permission(
     )
 
 
+def sees_group(viewer: Viewer | None, group_id: int) -> bool:
+    """A provider group, and the list of its providers, are for the staff of its providers.
+    Raises Forbidden for a client or anyone not signed in, as node(id) of a group answers."""
+    staff = require_staff(viewer)
+    return staff.group_id is not None and staff.group_id == group_id
+
+
 def require_group_administrator(viewer: Viewer | None) -> StaffViewer:
     staff = require_staff(viewer)
     if not staff.is_group_administrator or staff.group_id is None:
