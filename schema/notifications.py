@@ -13,7 +13,7 @@ from schema.enums import NotificationKind
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import PageInfo, edges
 from schema.people import Client
-from schema.tasks import Task
+from schema.tasks import Task, visible_task
 from services.notifications import notification_cursor
 from services.pagination import Page
 
@@ -32,7 +32,7 @@ class Notification(Node):
     def task(self, root: strawberry.Parent[NotificationRow], info: GraphQLInfo) -> Task | None:
         if root.task_id is None:
             return None
-        return info.context.loaders.task.get(root.task_id)  # type: ignore[return-value]
+        return visible_task(info.context, root.task_id)  # type: ignore[return-value]
 
     @strawberry.field
     def read(self, root: strawberry.Parent[NotificationRow]) -> bool:

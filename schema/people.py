@@ -44,8 +44,9 @@ class ServiceProvider(Node):
     ) -> ServiceProviderGroup | None:
         if root.group_id is None:
             return None
-        # As node(id) answers for a group: the group and its providers are for staff.
-        permissions.require_staff(info.context.viewer)
+        # As node(id) answers for a group: the group and its providers are for its staff.
+        if not permissions.sees_group(info.context.viewer, root.group_id):
+            return None
         return await info.context.loaders.group.load(root.group_id)  # type: ignore[return-value]
 
     @strawberry.field(

@@ -1,13 +1,20 @@
-"""The Subscription root, served over graphql-transport-ws at /graphql."""
+"""The Subscription root, served over graphql-transport-ws at /graphql.
+
+Each resolver is a coroutine that returns its stream, not a generator: whether the viewer may
+subscribe (and whether the ids and cursor they pass are theirs) is decided when the
+subscription starts, so a refusal is the subscribe message's error.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
+from models import Notification as NotificationRow
 from models import NotificationKind
 from resolvers import people as resolve_people
+from resolvers.context import Context
 from schema.ids import key_of
 from schema.node import GraphQLInfo
 from schema.notifications import (
@@ -18,7 +25,37 @@ from schema.notifications import (
     unassigned_alert,
 )
 from services import permissions
+from services.permissions import Feed, TaskPart, TaskView
 from subscriptions.streams import notification_stream
+
+
+async def _alerts(
+    ctx: Context, stream: AsyncIterator[NotificationRow]
+) -> AsyncGenerator[UnassignedTaskAlert, None]:
+    async for notification in stream:
+        if notification.task_id is None:
+            continue
+        task = await ctx.loaders.task.load(notification.task_id)
+        # A task deleted meanwhile has nothing left to alert about.
+        if task is not None and permissions.task_view(ctx.viewer, task) is TaskView.FULL:
+            yield unassigned_alert(notification, task)
+
+
+async def _completions(
+    ctx: Context, stream: AsyncIterator[NotificationRow]
+) -> AsyncGenerator[ClientTaskCompletion, None]:
+    async for notification in stream:
+        if notification.task_id is None or notification.client_id is None:
+            continue  # the task was deleted meanwhile
+        task = await ctx.loaders.task.load(notification.task_id)
+        if task is None or task.client_id != notification.client_id:
+            continue
+        view = permissions.task_view(ctx.viewer, task)
+        if view is TaskView.NONE or not permissions.task_shows(view, TaskPart.CLIENT):
+            continue
+        client = await ctx.loaders.client.load(notification.client_id)
+        if client is not None:
+            yield client_completion(notification, task, client)
 
 
 @strawberry.type
@@ -28,15 +65,8 @@ class Subscription:
         self, info: GraphQLInfo, after: str | None = None
     ) -> AsyncGenerator[UnassignedTaskAlert, None]:
         ctx = info.context
-        stream = notification_stream(
-            ctx, after, permissions.require_tasks, [NotificationKind.UNASSIGNED_TASK]
-        )
-        async for notification in stream:
-            task = (
-                await ctx.loaders.task.load(notification.task_id) if notification.task_id else None
-            )
-            if task is not None:  # a task deleted meanwhile has nothing left to alert about
-                yield unassigned_alert(notification, task)
+        kinds = [NotificationKind.UNASSIGNED_TASK]
+        return _alerts(ctx, notification_stream(ctx, Feed.UNASSIGNED_TASK_ALERTS, after, kinds))
 
     @strawberry.subscription(
         description="Everything that enters the viewer's Dashboard Notifications Widget."
@@ -44,10 +74,7 @@ class Subscription:
     async def notification_added(
         self, info: GraphQLInfo, after: str | None = None
     ) -> AsyncGenerator[Notification, None]:
-        async for notification in notification_stream(
-            info.context, after, permissions.require_staff
-        ):
-            yield notification  # type: ignore[misc]
+        return notification_stream(info.context, Feed.NOTIFICATION_ADDED, after)  # type: ignore[return-value]
 
     @strawberry.subscription(
         description="Staff: completions of tasks assigned to their clients (caseworker) or to "
@@ -57,17 +84,10 @@ class Subscription:
         self, info: GraphQLInfo, client_id: strawberry.ID | None = None, after: str | None = None
     ) -> AsyncGenerator[ClientTaskCompletion, None]:
         ctx = info.context
-        permissions.require_staff(ctx.viewer)
+        permissions.require_subscriber(ctx.viewer, Feed.CLIENT_TASK_COMPLETIONS)
         only: int | None = None
         if client_id is not None:
             only = (await resolve_people.client(ctx, key_of(client_id, "Client"))).id
-        stream = notification_stream(
-            ctx, after, permissions.require_staff, [NotificationKind.CLIENT_TASK_COMPLETED], only
-        )
-        async for notification in stream:
-            if notification.task_id is None or notification.client_id is None:
-                continue  # the task was deleted meanwhile
-            task = await ctx.loaders.task.load(notification.task_id)
-            client = await ctx.loaders.client.load(notification.client_id)
-            if task is not None and client is not None:
-                yield client_completion(notification, task, client)
+        kinds = [NotificationKind.CLIENT_TASK_COMPLETED]
+        stream = notification_stream(ctx, Feed.CLIENT_TASK_COMPLETIONS, after, kinds, only)
+        return _completions(ctx, stream)

@@ -19,8 +19,8 @@ from resolvers.context import Context
 from schema.enums import TaskEventKind, TaskKind, TaskStatus
 from schema.node import Node, computed, row_type_check
 from schema.people import Client, ServiceProvider, Staff, Viewer
-from services.errors import Forbidden
-from services.viewer import ClientViewer
+from services import permissions
+from services.permissions import TaskPart, TaskView
 
 if TYPE_CHECKING:
     from schema.series import TaskSeries
@@ -32,6 +32,25 @@ def _viewer_row(ctx: Context, staff_id: int | None, client_id: int | None) -> An
     if client_id is not None:
         return ctx.loaders.client.get(client_id)
     return None
+
+
+def visible_task(ctx: Context, task_id: int) -> TaskRow | Awaitable[TaskRow | None] | None:
+    """A task reached from a notification, or None when the viewer
+    may not see it at all; synchronous when the loader holds it already."""
+    loaded = ctx.loaders.task.get(task_id)
+    if isinstance(loaded, Awaitable):
+        return _visible_later(ctx, loaded)
+    return _visible(ctx, loaded)
+
+
+def _visible(ctx: Context, task: TaskRow | None) -> TaskRow | None:
+    if task is None or permissions.task_view(ctx.viewer, task) is TaskView.NONE:
+        return None
+    return task
+
+
+async def _visible_later(ctx: Context, loading: Awaitable[TaskRow | None]) -> TaskRow | None:
+    return _visible(ctx, await loading)
 
 
 @computed(TaskEventRow, "by")
@@ -54,9 +73,21 @@ async def _overdue_later(task: TaskRow, ctx: Context) -> bool:
     return task.status == Status.OPEN and task.due_date < ctx.today(provider.timezone)
 
 
+def _shows(task: TaskRow, ctx: Context, part: TaskPart) -> bool:
+    """What a task shows depends on who looks: permissions.task_view decides, for every field."""
+    return permissions.task_shows(permissions.task_view(ctx.viewer, task), part)
+
+
+@computed(TaskRow, "details")
+def _details(task: TaskRow, ctx: Context) -> str | None:
+    return task.details if _shows(task, ctx, TaskPart.DETAILS) else None
+
+
 @computed(TaskRow, "client")
 def _client(task: TaskRow, ctx: Context) -> Any:
-    return None if task.client_id is None else ctx.loaders.client.get(task.client_id)
+    if task.client_id is None or not _shows(task, ctx, TaskPart.CLIENT):
+        return None
+    return ctx.loaders.client.get(task.client_id)
 
 
 @computed(TaskRow, "service_provider")
@@ -71,30 +102,41 @@ def _origin_provider(task: TaskRow, ctx: Context) -> Any:
 
 @computed(TaskRow, "responsible")
 def _responsible(task: TaskRow, ctx: Context) -> Any:
+    if not _shows(task, ctx, TaskPart.RESPONSIBLE):
+        return []
     return ctx.loaders.responsible.get(task.id or 0)
 
 
 @computed(TaskRow, "created_by")
 def _created_by(task: TaskRow, ctx: Context) -> Any:
-    return None if task.created_by_id is None else ctx.loaders.staff.get(task.created_by_id)
+    if task.created_by_id is None or not _shows(task, ctx, TaskPart.CREATED_BY):
+        return None
+    return ctx.loaders.staff.get(task.created_by_id)
 
 
 @computed(TaskRow, "completed_by")
 def _completed_by(task: TaskRow, ctx: Context) -> Any:
+    if not _shows(task, ctx, TaskPart.COMPLETED_BY):
+        return None
     return _viewer_row(ctx, task.completed_by_staff_id, task.completed_by_client_id)
 
 
 @computed(TaskRow, "series")
 def _series(task: TaskRow, ctx: Context) -> Any:
-    if task.series_id is None or isinstance(ctx.viewer, ClientViewer):
+    if task.series_id is None or not _shows(task, ctx, TaskPart.SERIES):
         return None
     return ctx.loaders.series.get(task.series_id)
 
 
+@computed(TaskRow, "milestone_month")
+def _milestone_month(task: TaskRow, ctx: Context) -> int | None:
+    return task.milestone_month if _shows(task, ctx, TaskPart.MILESTONE) else None
+
+
 @computed(TaskRow, "history")
 def _history(task: TaskRow, ctx: Context) -> Any:
-    if isinstance(ctx.viewer, ClientViewer):
-        raise Forbidden("A task's history is for staff")
+    if not _shows(task, ctx, TaskPart.HISTORY):
+        return []
     return ctx.loaders.history.get(task.id or 0)
 
 
@@ -112,12 +154,17 @@ class TaskEvent:
 class Task(Node):
     is_type_of = row_type_check(TaskRow)
     name: str
-    details: str | None
+    details: str | None = strawberry.field(
+        description="Null for staff of the provider that sent the task to another provider."
+    )
     due_date: date
     status: TaskStatus
     overdue: bool = strawberry.field(description="Open and due before today.")
     kind: TaskKind
-    client: Client | None
+    client: Client | None = strawberry.field(
+        description="Null for staff of the provider that sent the task to another provider: "
+        "the client is the receiving provider's."
+    )
     service_provider: ServiceProvider = strawberry.field(
         description="The provider whose Tasks screen holds the task (the receiving provider for "
         "a task sent across providers)."
@@ -127,7 +174,8 @@ class Task(Node):
         "task sent across providers."
     )
     responsible: list[Staff] = strawberry.field(
-        description="Who's Responsible. Empty means Unassigned."
+        description="Who's Responsible. Empty means Unassigned. Staff of another provider show "
+        "their name only."
     )
     assigned_to_client: bool = strawberry.field(
         description="The task is the client's to do: it shows in the client's Task Widget and "
@@ -136,9 +184,12 @@ class Task(Node):
     created_by: Staff | None
     created_at: datetime
     completed_at: datetime | None
-    completed_by: Viewer | None
+    completed_by: Viewer | None = strawberry.field(
+        description="Null for staff of the provider that sent the task to another provider."
+    )
     series: Annotated[TaskSeries, strawberry.lazy("schema.series")] | None = strawberry.field(
-        description="Set for occurrences of a repeating task."
+        description="Set for occurrences of a repeating task; null for a client and for the "
+        "provider that sent the task to another provider."
     )
     milestone_month: int | None = strawberry.field(
         description="1, 3, 6 or 12 for POST_EMPLOYMENT_OUTREACH tasks."
@@ -149,5 +200,6 @@ class Task(Node):
     )
     history: list[TaskEvent] = strawberry.field(
         description="What happened to the task, oldest first: created, edited, postponed, "
-        "reassigned, completed, reopened."
+        "reassigned, completed, reopened. Staff only (FORBIDDEN for a client); empty for the "
+        "provider that sent the task to another provider."
     )

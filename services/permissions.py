@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import enum
+
+from models import Task
 from services.errors import Forbidden, NotFound, Unauthenticated
 from services.viewer import ClientViewer, StaffViewer, Viewer
 
@@ -56,11 +59,6 @@ def can_change_task(viewer: StaffViewer, provider_id: int) -> bool:
     return may_use_tasks(viewer) and provider_id == viewer.provider_id
 
 
-def can_read_task(viewer: StaffViewer, provider_id: int, origin_provider_id: int) -> bool:
-    """The sender of a task sent across providers can still read it."""
-    return may_use_tasks(viewer) and viewer.provider_id in (provider_id, origin_provider_id)
-
-
 def may_send_to_group(viewer: StaffViewer) -> bool:
     return may_use_tasks(viewer) and viewer.group_tasks_permission and viewer.group_id is not None
 
@@ -85,8 +83,137 @@ def sees_group_tasks_permission(
     )
 
 
+def sees_group(viewer: Viewer | None, group_id: int) -> bool:
+    """A provider group, and the list of its providers, are for the staff of its providers.
+    Raises Forbidden for a client or anyone not signed in, as node(id) of a group answers."""
+    staff = require_staff(viewer)
+    return staff.group_id is not None and staff.group_id == group_id
+
+
 def require_group_administrator(viewer: Viewer | None) -> StaffViewer:
     staff = require_staff(viewer)
     if not staff.is_group_administrator or staff.group_id is None:
         raise Forbidden("Only group administrators can do this")
     return staff
+
+
+# ---------------------------------------------------------------- what a task shows
+
+
+class TaskView(enum.Enum):
+    """Who is looking at a task decides what it shows."""
+
+    FULL = "full"
+    """Staff of the provider whose Tasks screen holds it."""
+    SENT = "sent"
+    """Staff of the provider that sent it to another provider: what it sent, nothing the
+    receiver adds."""
+    CLIENT = "client"
+    """The client it is assigned to."""
+    NONE = "none"
+    """Anyone else: the task is not theirs to see at all."""
+
+
+class TaskPart(enum.Enum):
+    """The parts of a task that not every view shows (name, due date, status, kind, providers,
+    createdAt and version show in every view that shows the task)."""
+
+    DETAILS = "details"
+    CLIENT = "client"
+    RESPONSIBLE = "responsible"
+    CREATED_BY = "createdBy"
+    COMPLETED_BY = "completedBy"
+    SERIES = "series"
+    MILESTONE = "milestoneMonth"
+    HISTORY = "history"
+
+
+_HIDDEN: dict[TaskView, frozenset[TaskPart]] = {
+    TaskView.FULL: frozenset(),
+    # The receiver's client, its notes, who did the work, its repeating-task setup and what
+    # happened since: none of it is the sender's. Who's Responsible stays, as names only (what
+    # ServiceProvider.staff shows a sender of the recipient's staff): an empty list would say
+    # "Unassigned", which the contract gives a meaning of its own.
+    TaskView.SENT: frozenset(
+        {
+            TaskPart.DETAILS,
+            TaskPart.CLIENT,
+            TaskPart.COMPLETED_BY,
+            TaskPart.SERIES,
+            TaskPart.MILESTONE,
+            TaskPart.HISTORY,
+        }
+    ),
+    # Repeating-task setup and history are for staff.
+    TaskView.CLIENT: frozenset({TaskPart.SERIES, TaskPart.HISTORY}),
+    TaskView.NONE: frozenset(TaskPart),
+}
+
+# Asked for by a view that never shows it: refused rather than hidden, so a client's widget
+# cannot mistake "no history" for a task nobody touched.
+_REFUSED: dict[TaskView, dict[TaskPart, str]] = {
+    TaskView.CLIENT: {TaskPart.HISTORY: "A task's history is for staff"},
+}
+
+
+def task_view(viewer: Viewer | None, task: Task) -> TaskView:
+    """The one rule for what a task shows to whom, used by every field of a task and by every
+    way to reach one (task(id), node(id), lists, notifications, subscriptions, payloads).
+
+    It decides tenancy only; what a role may open (the Tasks permission for task(id) and the
+    Tasks screen) is checked where the task is asked for."""
+    if isinstance(viewer, ClientViewer):
+        if task.assigned_to_client and task.client_id == viewer.client_id:
+            return TaskView.CLIENT
+        return TaskView.NONE
+    if isinstance(viewer, StaffViewer):
+        if viewer.provider_id == task.provider_id:
+            return TaskView.FULL
+        if viewer.provider_id == task.origin_provider_id:
+            return TaskView.SENT
+    return TaskView.NONE
+
+
+def task_shows(view: TaskView, part: TaskPart) -> bool:
+    """Whether a view of a task shows a part; raises Forbidden where asking is refused."""
+    refusal = _REFUSED.get(view, {}).get(part)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    return part not in _HIDDEN[view]
+
+
+def require_task_reader(viewer: Viewer | None) -> Viewer:
+    """task(id) and node(id) of a task: a client, or staff with the Tasks permission."""
+    viewer = require_signed_in(viewer)
+    if isinstance(viewer, StaffViewer):
+        require_tasks(viewer)
+    return viewer
+
+
+def require_task_view(viewer: Viewer | None, task: Task) -> TaskView:
+    """A task the viewer may not see is answered like one that does not exist."""
+    view = task_view(viewer, task)
+    if view is TaskView.NONE:
+        raise NotFound()
+    return view
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+class Feed(enum.Enum):
+    """The Subscription fields, each open to the roles the contract names."""
+
+    UNASSIGNED_TASK_ALERTS = "unassignedTaskAlerts"
+    CLIENT_TASK_COMPLETIONS = "clientTaskCompletions"
+    NOTIFICATION_ADDED = "notificationAdded"
+
+
+def require_subscriber(viewer: Viewer | None, feed: Feed) -> StaffViewer:
+    """unassignedTaskAlerts: staff of the receiving provider with the Tasks permission.
+    clientTaskCompletions: staff (the client's caseworker, the task's responsible staff).
+    notificationAdded: the Dashboard Notifications Widget's owner, a staff member.
+    Checked when the subscription starts, and again whenever the viewer's access changes."""
+    if feed is Feed.UNASSIGNED_TASK_ALERTS:
+        return require_tasks(viewer)
+    return require_staff(viewer)

@@ -146,8 +146,7 @@ async def set_group_tasks_permission(
 async def get_group(
     session: AsyncSession, viewer: Viewer | None, group_id: int
 ) -> ServiceProviderGroup:
-    staff = permissions.require_staff(viewer)
-    if group_id != staff.group_id:
+    if not permissions.sees_group(viewer, group_id):
         raise NotFound()
     group = await session.get(ServiceProviderGroup, group_id)
     if group is None:

@@ -17,7 +17,7 @@ from services.clock import Clock, today_in
 from services.errors import BadRequest, NotFound
 from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from services.validation import clean, contains_pattern
-from services.viewer import ClientViewer, Viewer
+from services.viewer import Viewer
 
 
 class TaskOrder(enum.StrEnum):
@@ -204,16 +204,11 @@ async def list_series_occurrences(
 
 
 async def get_task(session: AsyncSession, viewer: Viewer | None, task_id: int) -> Task:
-    """Staff: their provider's tasks and those it sent. A client: tasks assigned to them."""
-    viewer = permissions.require_signed_in(viewer)
+    """Staff with the Tasks screen: their provider's tasks and those it sent. A client: the
+    tasks assigned to them. What each of them sees of it is permissions.task_view's."""
+    permissions.require_task_reader(viewer)
     task = await session.get(Task, task_id)
     if task is None:
         raise NotFound()
-    if isinstance(viewer, ClientViewer):
-        if task.client_id != viewer.client_id or not task.assigned_to_client:
-            raise NotFound()
-        return task
-    staff = permissions.require_tasks(viewer)
-    if not permissions.can_read_task(staff, task.provider_id, task.origin_provider_id):
-        raise NotFound()
+    permissions.require_task_view(viewer, task)
     return task

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from models import Notification, NotificationKind
 from resolvers.context import Context
-from services import notifications
+from services import notifications, permissions
 from services.auth import viewer_for_token
 from services.errors import DomainError
-from services.viewer import StaffViewer, Viewer
-from subscriptions.hub import AccessChanged, NotificationAdded
+from services.viewer import StaffViewer
+from subscriptions.hub import AccessChanged, EventHub, NotificationAdded
 
 CLOSE_SESSION_ENDED = 4403
 
@@ -36,20 +36,20 @@ async def _read_after(
         )
 
 
-async def _start_id(ctx: Context, staff_id: int, after: str | None) -> int:
-    if after is not None:
-        return notifications.notification_id_of(after)
+async def _start_id(ctx: Context, staff_id: int, after_id: int | None) -> int:
+    if after_id is not None:
+        return after_id
     async with ctx.session_factory() as session:
         return await notifications.latest_id(session, staff_id)
 
 
-async def _still_allowed(ctx: Context, check: Callable[[Viewer | None], StaffViewer]) -> bool:
+async def _still_allowed(ctx: Context, feed: permissions.Feed) -> bool:
     if ctx.token is None:
         return False
     async with ctx.session_factory() as session:
         viewer = await viewer_for_token(session, ctx.token, ctx.services.tokens, ctx.clock)
     try:
-        check(viewer)
+        permissions.require_subscriber(viewer, feed)
     except DomainError:
         return False
     return True
@@ -62,19 +62,35 @@ async def _close(ctx: Context) -> None:
     await asyncio.Event().wait()
 
 
-async def notification_stream(
+def notification_stream(
     ctx: Context,
+    feed: permissions.Feed,
     after: str | None,
-    check: Callable[[Viewer | None], StaffViewer],
     kinds: Sequence[NotificationKind] | None = None,
     client_id: int | None = None,
 ) -> AsyncIterator[Notification]:
-    viewer = check(ctx.viewer)
+    """Decides at once, before the subscription is acknowledged with its first event, whether the
+    viewer may open this feed and whether `after` is a cursor: a refusal is the subscription's
+    error, not a silent stream."""
+    viewer = permissions.require_subscriber(ctx.viewer, feed)
+    after_id = None if after is None else notifications.notification_id_of(after)
     hub = ctx.services.hub
     if hub is None:
         raise RuntimeError("subscriptions need the event hub (started by the app's lifespan)")
+    return _stream(ctx, hub, viewer, feed, after_id, kinds, client_id)
+
+
+async def _stream(
+    ctx: Context,
+    hub: EventHub,
+    viewer: StaffViewer,
+    feed: permissions.Feed,
+    after_id: int | None,
+    kinds: Sequence[NotificationKind] | None,
+    client_id: int | None,
+) -> AsyncIterator[Notification]:
     async with hub.listen(viewer.staff_id) as queue:
-        last = await _start_id(ctx, viewer.staff_id, after)
+        last = await _start_id(ctx, viewer.staff_id, after_id)
         for notification in await _read_after(ctx, viewer.staff_id, last, kinds, client_id):
             last = max(last, notification.id or 0)
             yield notification
@@ -82,7 +98,7 @@ async def notification_stream(
             event = await queue.get()
             if isinstance(event, AccessChanged):
                 if event.session_id in (None, viewer.session_id) and not await _still_allowed(
-                    ctx, check
+                    ctx, feed
                 ):
                     await _close(ctx)
                 continue

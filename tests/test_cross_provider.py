@@ -363,7 +363,9 @@ async def test_a_task_sent_without_anyone_responsible_arrives_unassigned(env: En
     assert payload["errors"] == []
     task = payload["task"]
     assert task["name"] == "Follow up the referral"
-    assert task["details"] == "Sent from Northside"
+    # The sender's view from the start: details and history are the receiver's from now on.
+    assert task["details"] is None
+    assert task["history"] == []
     assert task["dueDate"] == "2027-03-15"
     assert task["status"] == "OPEN"
     assert task["responsible"] == []
@@ -372,7 +374,9 @@ async def test_a_task_sent_without_anyone_responsible_arrives_unassigned(env: En
     assert task["createdBy"] == {"id": group.ana.id, "name": "Ana Silva"}
     assert task["createdAt"] == START.isoformat()
     assert task["version"] == 1
-    [created] = task["history"]
+    received = await fetch(env, task["id"], group.sam)
+    assert received["details"] == "Sent from Northside"
+    [created] = received["history"]
     assert created["kind"] == "CREATED"
     assert "Unassigned" in created["summary"] and "Northside" in created["summary"]
 
