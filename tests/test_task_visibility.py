@@ -355,7 +355,7 @@ async def test_a_notification_shows_its_task_as_the_viewer_may_see_it(seen: Worl
                     created_at=START,
                 )
             )
-    query = "{ notifications { edges { node { task { " + TASK_DEEP + " } } } } }"
+    query = "{ notifications(first: 5) { edges { node { task { " + TASK_DEEP + " } } } } }"
 
     sender = await seen.env.api.post(query, {}, seen.ana.token)
     assert "errors" not in sender, sender
