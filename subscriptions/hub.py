@@ -21,7 +21,7 @@ import contextlib
 import logging
 import random
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -94,13 +94,32 @@ class EventHub:
                 await self._task
         await self._close()
 
+    async def _within_deadline(self, work: Awaitable[None]) -> None:
+        """Waits at most the heartbeat timeout. A driver call cancelled on a dead connection
+        may itself hang in its clean-up (asyncpg's pool release), so it is left to finish on
+        its own rather than awaited; closing the backend ends it."""
+        task = asyncio.ensure_future(work)
+        task.add_done_callback(_retrieve)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.options.heartbeat_timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if not done:
+            task.cancel()
+            raise TimeoutError("the broadcast backend did not answer in time")
+        task.result()
+
     async def _connect(self) -> BroadcastConnection:
         backend = backend_for(self.url, self.name)
+
+        async def connect() -> None:
+            await backend.connect()
+            await backend.subscribe(CHANNEL)
+            await backend.subscribe(self.heartbeat_channel)
+
         try:
-            async with asyncio.timeout(self.options.heartbeat_timeout):
-                await backend.connect()
-                await backend.subscribe(CHANNEL)
-                await backend.subscribe(self.heartbeat_channel)
+            await self._within_deadline(connect())
         except BaseException:
             await self._discard(backend)
             raise
@@ -108,8 +127,7 @@ class EventHub:
 
     async def _discard(self, backend: BroadcastConnection) -> None:
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(self.options.heartbeat_timeout):
-                await backend.disconnect()
+            await self._within_deadline(backend.disconnect())
 
     async def _close(self) -> None:
         backend, self.backend = self.backend, None
@@ -172,8 +190,8 @@ class EventHub:
             await asyncio.sleep(self.options.heartbeat_interval)
             beat += 1
             try:
+                await self._within_deadline(backend.publish(self.heartbeat_channel, str(beat)))
                 async with asyncio.timeout(self.options.heartbeat_timeout):
-                    await backend.publish(self.heartbeat_channel, str(beat))
                     while self._heard_beat < beat:
                         self._beat_heard.clear()
                         await self._beat_heard.wait()
@@ -188,8 +206,7 @@ class EventHub:
         if not self._owe_resync:
             return
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(self.options.heartbeat_timeout):
-                await backend.publish(CHANNEL, encode([Resync()]))
+            await self._within_deadline(backend.publish(CHANNEL, encode([Resync()])))
             self._owe_resync = False
 
     def _deliver(self, event: HubEvent) -> None:
@@ -215,8 +232,7 @@ class EventHub:
         try:
             if backend is None:
                 raise ConnectionError("the broadcast backend is reconnecting")
-            async with asyncio.timeout(self.options.heartbeat_timeout):
-                await backend.publish(CHANNEL, encode(events))
+            await self._within_deadline(backend.publish(CHANNEL, encode(events)))
         except Exception:
             self._owe_resync = True
             for event in events:
@@ -236,3 +252,8 @@ class EventHub:
                 inboxes.discard(inbox)
                 if not inboxes:
                     del self._listeners[staff_id]
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
