@@ -108,4 +108,11 @@ async def unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
-        await session.commit()
+        try:
+            await session.commit()
+        except BaseException:
+            # A COMMIT that failed may leave the transaction open on the connection (SQLite
+            # does, for a deferred constraint or a lock), and the pool would hand it out so:
+            # the connection is closed instead of returned.
+            await session.invalidate()
+            raise

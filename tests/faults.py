@@ -15,11 +15,13 @@ from redis import asyncio as aioredis
 from starlette.applications import Starlette
 
 from casetasks.app import create_app
-from casetasks.db import create_engine, create_session_factory
+from casetasks.db import create_engine, create_session_factory, unit_of_work
 from casetasks.settings import Settings
+from models import Notification, NotificationKind
 from services.clock import Clock
 from subscriptions.backends import MemoryBackend, PostgresBackend, RedisBackend
 from subscriptions.hub import EventHub
+from tests.conftest import START
 from tests.factories import Person, World
 from tests.graphql_client import Api
 from tests.live import serve_in_process
@@ -120,3 +122,19 @@ async def received_ids(operation: Operation, field: str, count: int) -> list[str
         ids.append(data["notification"]["id"] if "notification" in data else data["id"])
     await operation.nothing(0.3)
     return ids
+
+
+async def insert_notifications(world: World, staff_id: int, count: int, size: int) -> list[int]:
+    async with unit_of_work(world.session_factory) as session:
+        rows = [
+            Notification(
+                recipient_id=staff_id,
+                kind=NotificationKind.TASK_ASSIGNED,
+                message=f"{n}:" + "x" * size,
+                created_at=START,
+            )
+            for n in range(count)
+        ]
+        session.add_all(rows)
+        await session.flush()
+        return [row.id or 0 for row in rows]

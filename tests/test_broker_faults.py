@@ -15,9 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from casetasks.db import create_engine, create_session_factory, unit_of_work
+from casetasks.db import create_engine, create_session_factory
 from casetasks.settings import Settings
-from models import Notification, NotificationKind
 from schema.ids import key_of, to_global_id
 from services.clock import FixedClock, SystemClock
 from subscriptions.backends import MemoryBackend
@@ -26,6 +25,7 @@ from tests.conftest import START, Live
 from tests.databases import PostgresTemplates, SqliteTemplates
 from tests.factories import World
 from tests.faults import (
+    insert_notifications,
     kill_broadcast_connection,
     received_ids,
     served,
@@ -126,22 +126,6 @@ async def test_a_connection_that_dies_without_a_word_is_found_by_the_heartbeat(
     await dashboard.close()
 
 
-async def _insert_notifications(world: World, staff_id: int, count: int, size: int) -> list[int]:
-    async with unit_of_work(world.session_factory) as session:
-        rows = [
-            Notification(
-                recipient_id=staff_id,
-                kind=NotificationKind.TASK_ASSIGNED,
-                message=f"{n}:" + "x" * size,
-                created_at=START,
-            )
-            for n in range(count)
-        ]
-        session.add_all(rows)
-        await session.flush()
-        return [row.id or 0 for row in rows]
-
-
 async def _announce(hub: EventHub, event: NotificationAdded) -> None:
     """As a committed mutation does: a publish that fails still reaches local listeners."""
     with contextlib.suppress(ConnectionError, TimeoutError):
@@ -167,12 +151,12 @@ async def test_a_dashboard_that_cannot_keep_up_stays_bounded_then_catches_up(
     await added.nothing(0.2)
 
     dashboard.connection.transport.pause_reading()  # the browser stops reading
-    stored = await _insert_notifications(world, staff_id, 400, 16_384)  # ~6.5 MB to send
+    stored = await insert_notifications(world, staff_id, 400, 16_384)  # ~6.5 MB to send
     await _announce(hub, NotificationAdded(staff_id, stored[-1]))
     deadline = time.monotonic() + 20
     while hub.collapsed == 0:  # more events while its sends are blocked, until they collapse
         assert time.monotonic() < deadline, "the inbox never filled: the sends never blocked"
-        (new,) = await _insert_notifications(world, staff_id, 1, 10)
+        (new,) = await insert_notifications(world, staff_id, 1, 10)
         stored.append(new)
         await _announce(hub, NotificationAdded(staff_id, new))
         assert hub.largest_inbox <= hub.options.queue_size
