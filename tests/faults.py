@@ -4,6 +4,8 @@ killed by its client name, a LISTEN backend of this test's own database terminat
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -130,7 +132,8 @@ async def insert_notifications(world: World, staff_id: int, count: int, size: in
             Notification(
                 recipient_id=staff_id,
                 kind=NotificationKind.TASK_ASSIGNED,
-                message=f"{n}:" + "x" * size,
+                # Random text: the websocket's compression (permessage-deflate) cannot shrink it.
+                message=f"{n}:" + base64.b64encode(os.urandom(size * 3 // 4)).decode(),
                 created_at=START,
             )
             for n in range(count)

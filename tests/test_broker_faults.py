@@ -143,9 +143,12 @@ async def test_a_dashboard_that_cannot_keep_up_stays_bounded_then_catches_up(
     provider = await world.provider()
     member = await world.staff(provider)
     staff_id = key_of(member.id, "Staff")
-    dashboard = await GraphQLWebSocket.connect(live.ws_url, member.token)
+    # Uncompressed, so the bytes below are what fills the socket buffers.
+    dashboard = await GraphQLWebSocket.connect(live.ws_url, member.token, compression=None)
+    # A fixed receive buffer (Linux would grow it to tens of MB), larger than one loopback
+    # segment so the window reopens at once when the browser reads again.
     dashboard.connection.transport.get_extra_info("socket").setsockopt(
-        socket.SOL_SOCKET, socket.SO_RCVBUF, 4096
+        socket.SOL_SOCKET, socket.SO_RCVBUF, 262_144
     )
     added = await dashboard.subscribe(ADDED_IDS)
     await added.nothing(0.2)
@@ -155,7 +158,13 @@ async def test_a_dashboard_that_cannot_keep_up_stays_bounded_then_catches_up(
     await _announce(hub, NotificationAdded(staff_id, stored[-1]))
     deadline = time.monotonic() + 20
     while hub.collapsed == 0:  # more events while its sends are blocked, until they collapse
-        assert time.monotonic() < deadline, "the inbox never filled: the sends never blocked"
+        assert time.monotonic() < deadline, (
+            "the inbox never filled: the sends never blocked",
+            hub.reconnects,
+            hub.largest_inbox,
+            added.messages.qsize(),
+            len(stored),
+        )
         (new,) = await insert_notifications(world, staff_id, 1, 10)
         stored.append(new)
         await _announce(hub, NotificationAdded(staff_id, new))
