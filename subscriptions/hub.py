@@ -36,7 +36,15 @@ from subscriptions.events import (
     encode,
 )
 
-__all__ = ["CHANNEL", "AccessChanged", "EventHub", "HubOptions", "NotificationAdded", "Resync"]
+__all__ = [
+    "CHANNEL",
+    "AccessChanged",
+    "EventHub",
+    "HubEvent",
+    "HubOptions",
+    "NotificationAdded",
+    "Resync",
+]
 
 log = logging.getLogger("casetasks.events")
 
