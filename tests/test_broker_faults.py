@@ -246,12 +246,12 @@ async def test_a_broker_down_fails_no_mutation_and_every_instance_catches_up(
 
 
 @pytest.mark.parametrize(
-    ("database", "broadcast"),
+    ("database", "broker"),
     [("sqlite", "memory"), ("postgresql", "redis"), ("postgresql", "postgres")],
 )
 async def test_a_restarted_server_loses_nothing_for_a_dashboard_resuming_with_after(
     database: str,
-    broadcast: str,
+    broker: str,
     tmp_path: Path,
     sqlite_templates: SqliteTemplates,
     postgres_templates: PostgresTemplates,
@@ -262,7 +262,7 @@ async def test_a_restarted_server_loses_nothing_for_a_dashboard_resuming_with_af
     else:
         databases = sqlite_templates.database()
     async with databases as database_url:
-        env = process_env(database_url, BROADCAST_URL=_broker_url(broadcast, database_url))
+        env = process_env(database_url, BROADCAST_URL=_broker_url(broker, database_url))
         restarted, other = ServeProcess(env, tmp_path), ServeProcess(env, tmp_path)
         await restarted.start()
         await other.start()

@@ -93,17 +93,19 @@ async def _dashboard(ws_url: str, world: World, group: Group) -> tuple[Any, Any,
     return dashboard, alerts, await received_ids(alerts, ALERT, 1)
 
 
-@pytest.mark.parametrize("broadcast", ["redis", "postgres"])
+@pytest.mark.parametrize("broker", ["redis", "postgres"])
 async def test_postgresql_going_away_fails_fast_keeps_websockets_and_recovers(
-    broadcast: str, postgres_url: str
+    broker: str, postgres_url: str
 ) -> None:
     async with proxy_to(postgres_url, 5432) as proxy:
-        if broadcast == "redis":
+        if broker == "redis":
             need("Redis", REDIS_URL, 6379)
-            broker = REDIS_URL
+            broadcast_url = REDIS_URL
         else:  # LISTEN/NOTIFY goes away with the database
-            broker = proxy.url_for(postgres_url).replace("postgresql+asyncpg://", "postgres://")
-        settings = _settings(proxy.url_for(postgres_url), broker)
+            broadcast_url = proxy.url_for(postgres_url).replace(
+                "postgresql+asyncpg://", "postgres://"
+            )
+        settings = _settings(proxy.url_for(postgres_url), broadcast_url)
         async with served(settings, FixedClock(START), postgres_url) as app:
             world = app.world
             group = await group_of_two(world)
