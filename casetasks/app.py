@@ -27,7 +27,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 import schema
-from casetasks import graphiql
+from casetasks import faults, graphiql
 from casetasks.db import create_engine, create_session_factory
 from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
@@ -146,12 +146,12 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, faults.database_limits(settings))
     services = Services(
         session_factory=create_session_factory(engine),
         clock=clock,
         tokens=TokenPolicy(settings.secret_key, timedelta(hours=settings.token_ttl_hours)),
-        hub=EventHub(settings.broadcast_backend_url),
+        hub=EventHub(settings.broadcast_backend_url, faults.hub_options(settings)),
         series_lead_days=settings.series_lead_days,
         rate_limiter=(
             CostRateLimiter(settings.rate_limit_points_per_second, settings.rate_limit_burst, clock)
@@ -225,7 +225,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             Mount(graphiql.ASSETS_ROUTE, graphiql.AssetFiles(), name="graphiql-assets"),
         ],
         lifespan=lifespan,
-        exception_handlers={Exception: internal_error},
+        exception_handlers={Exception: internal_error, **faults.EXCEPTION_HANDLERS},
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,16 +20,47 @@ SessionFactory = async_sessionmaker[AsyncSession]
 _WRITE = "casetasks_write"
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+@dataclass(frozen=True)
+class DatabaseLimits:
+    """How long anything waits on the database before failing fast, and the pool's size."""
+
+    pool_size: int = 10
+    max_overflow: int = 20
+    pool_timeout: float = 5.0
+    connect_timeout: float = 5.0
+    command_timeout: float = 15.0
+
+
+def create_engine(
+    database_url: str, limits: DatabaseLimits | None = None, **kwargs: Any
+) -> AsyncEngine:
+    limits = limits or DatabaseLimits()
     if database_url.startswith("sqlite"):
+        if ":memory:" not in database_url and not database_url.endswith("://"):
+            kwargs.setdefault("pool_size", limits.pool_size)
+            kwargs.setdefault("max_overflow", limits.max_overflow)
+            kwargs.setdefault("pool_timeout", limits.pool_timeout)
         engine = create_async_engine(database_url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(database_url, **kwargs)
+    kwargs.setdefault("pool_size", limits.pool_size)
+    kwargs.setdefault("max_overflow", limits.max_overflow)
+    kwargs.setdefault("pool_timeout", limits.pool_timeout)
+    connect_args = {"timeout": limits.connect_timeout, "command_timeout": limits.command_timeout}
+    engine = create_async_engine(database_url, connect_args=connect_args, **kwargs)
+    event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    return engine
+
+
+def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A connection the server closed while it sat in the pool (a restart, a terminated
+    backend) is replaced before use, with every other connection as old: asyncpg already knows
+    its socket closed, so this costs no round trip (no pre-ping). A connection that dies in use
+    is invalidated by SQLAlchemy's disconnect detection."""
+    raw = getattr(dbapi_connection, "_connection", None)
+    if raw is not None and raw.is_closed():
+        raise exc.InvalidatePoolError("the database closed this pooled connection")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -76,4 +108,11 @@ async def unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
-        await session.commit()
+        try:
+            await session.commit()
+        except BaseException:
+            # A COMMIT that failed may leave the transaction open on the connection (SQLite
+            # does, for a deferred constraint or a lock), and the pool would hand it out so:
+            # the connection is closed instead of returned.
+            await session.invalidate()
+            raise

@@ -107,6 +107,25 @@ class Settings(BaseSettings):
             return self.casetasks_graphiql
         return self.introspection_enabled
 
+    # Database faults: how long a request waits for a pooled connection, for a new connection
+    # and for one statement before it fails fast (masked), and how many connections the pool
+    # holds (pool_size kept open, max_overflow more under load).
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_command_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Broker faults: the event hub sends itself a heartbeat every interval and treats the
+    # broadcast connection as dead when it is not back within the timeout (which also bounds
+    # connecting and publishing); it then reconnects, waiting from the first delay doubling up
+    # to the maximum, and every dashboard catches up from the database.
+    broadcast_heartbeat_interval_seconds: float = Field(default=5.0, gt=0)
+    broadcast_heartbeat_timeout_seconds: float = Field(default=5.0, gt=0)
+    broadcast_reconnect_delay_seconds: float = Field(default=0.5, gt=0)
+    broadcast_reconnect_max_delay_seconds: float = Field(default=10.0, gt=0)
+    # Events waiting for one subscription; beyond this they collapse into one "catch up".
+    subscription_queue_size: int = Field(default=100, ge=1)
+
 
 def _local_secret(path: Path) -> str:
     """Development only: one random key per checkout, kept out of version control."""

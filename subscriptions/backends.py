@@ -4,13 +4,18 @@ They keep broadcaster's BroadcastBackend interface, and add what the event hub n
 broadcaster 0.3.1's own backends lack: a lost connection surfaces as an error from
 next_published (broadcaster's Redis listener can stop for good without a word, and its
 PostgreSQL backend publishes on the connection it listens on, which asyncpg does not allow from
-concurrent requests), and a Redis reconnection made by redis-py itself is reported as RESYNC,
-since messages published meanwhile are gone.
+concurrent requests), a Redis reconnection made by redis-py itself is reported as RESYNC (since
+messages published meanwhile are gone), and every connection carries the hub's name (Redis
+CLIENT SETNAME, PostgreSQL application_name), so an operator sees whose it is.
+
+A connection can also die without a word (a half-open TCP connection, a proxy that stops
+forwarding); the hub's heartbeat finds those and calls `fail`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,14 +23,14 @@ import asyncpg
 from broadcaster import BroadcastBackend, Event
 from redis import asyncio as aioredis
 
-RESYNC = '{"resync":true}'
+from subscriptions.events import RESYNC
 
 
 class Lost(ConnectionError):
     """The backend lost its connection; the hub reconnects and asks listeners to catch up."""
 
 
-class _Queued(BroadcastBackend):
+class BroadcastConnection(BroadcastBackend):
     def __init__(self) -> None:
         self._queue: asyncio.Queue[Event | BaseException] = asyncio.Queue()
 
@@ -35,12 +40,17 @@ class _Queued(BroadcastBackend):
             raise item
         return item
 
-    def _fail(self, error: BaseException) -> None:
+    def fail(self, error: BaseException) -> None:
+        """Ends the stream of events: next_published raises Lost."""
         self._queue.put_nowait(Lost(f"broadcast connection lost: {error!r}"))
 
 
-class MemoryBackend(_Queued):
+class MemoryBackend(BroadcastConnection):
     """One process: what it publishes, it hears."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deaf = False
 
     async def connect(self) -> None:
         pass
@@ -55,18 +65,24 @@ class MemoryBackend(_Queued):
         pass
 
     async def publish(self, channel: str, message: Any) -> None:
-        self._queue.put_nowait(Event(channel=channel, message=message))
+        if not self.deaf:
+            self._queue.put_nowait(Event(channel=channel, message=message))
 
     def lose_connection(self) -> None:
         """Tests: behave as a network backend does when its connection drops."""
-        self._fail(ConnectionResetError("simulated"))
+        self.fail(ConnectionResetError("simulated"))
+
+    def go_deaf(self) -> None:
+        """Tests: behave as a subscription whose connection died without a word."""
+        self.deaf = True
 
 
-class RedisBackend(_Queued):
-    def __init__(self, url: str) -> None:
+class RedisBackend(BroadcastConnection):
+    def __init__(self, url: str, name: str) -> None:
         super().__init__()
-        self._client = aioredis.Redis.from_url(url)
-        self._pubsub = self._client.pubsub()
+        self._client = aioredis.Redis.from_url(url, client_name=f"{name}-publish")
+        self._subscriber = aioredis.Redis.from_url(url, client_name=f"{name}-listen")
+        self._pubsub = self._subscriber.pubsub()
         self._listener: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -75,7 +91,10 @@ class RedisBackend(_Queued):
     async def disconnect(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-        await self._pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await self._subscriber.aclose()
         await self._client.aclose()
 
     async def subscribe(self, channel: str) -> None:
@@ -90,46 +109,62 @@ class RedisBackend(_Queued):
         await self._client.publish(channel, message)
 
     async def _listen(self) -> None:
-        confirmations = 0
+        confirmed: set[str] = set()
         try:
             async for message in self._pubsub.listen():
                 kind = message["type"]
+                channel = message["channel"].decode()
                 if kind == "message":
-                    channel = message["channel"].decode()
                     self._queue.put_nowait(Event(channel=channel, message=message["data"].decode()))
                 elif kind == "subscribe":
-                    confirmations += 1
-                    if confirmations > 1:  # redis-py reconnected and subscribed again
+                    if channel in confirmed:  # redis-py reconnected and subscribed again
                         self._queue.put_nowait(Event(channel="", message=RESYNC))
+                    confirmed.add(channel)
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            self._fail(error)
+            self.fail(error)
 
 
-class PostgresBackend(_Queued):
+class PostgresBackend(BroadcastConnection):
     """LISTEN on one connection, NOTIFY through a small pool."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, name: str) -> None:
         super().__init__()
         self._url = url
+        self._name = name
+        self._listen_connection: asyncpg.Connection | None = None
+        self._pool: asyncpg.Pool | None = None
 
     async def connect(self) -> None:
-        self._listen_connection = await asyncpg.connect(self._url)
-        self._listen_connection.add_termination_listener(lambda _c: self._fail(Lost("closed")))
-        self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=4)
+        self._listen_connection = await asyncpg.connect(
+            self._url, server_settings={"application_name": f"{self._name}-listen"}
+        )
+        self._listen_connection.add_termination_listener(lambda _c: self.fail(Lost("closed")))
+        self._pool = await asyncpg.create_pool(
+            self._url,
+            min_size=1,
+            max_size=4,
+            server_settings={"application_name": f"{self._name}-publish"},
+        )
 
     async def disconnect(self) -> None:
-        await self._listen_connection.close()
-        await self._pool.close()
+        # terminate, not close: a connection that died silently would never answer a goodbye.
+        if self._listen_connection is not None:
+            self._listen_connection.terminate()
+        if self._pool is not None:
+            self._pool.terminate()
 
     async def subscribe(self, channel: str) -> None:
+        assert self._listen_connection is not None
         await self._listen_connection.add_listener(channel, self._received)
 
     async def unsubscribe(self, channel: str) -> None:
+        assert self._listen_connection is not None
         await self._listen_connection.remove_listener(channel, self._received)
 
     async def publish(self, channel: str, message: Any) -> None:
+        assert self._pool is not None
         async with self._pool.acquire() as connection:
             await connection.execute("SELECT pg_notify($1, $2)", channel, message)
 
@@ -137,12 +172,12 @@ class PostgresBackend(_Queued):
         self._queue.put_nowait(Event(channel=channel, message=payload))
 
 
-def backend_for(url: str) -> BroadcastBackend:
+def backend_for(url: str, name: str = "casetasks") -> BroadcastConnection:
     scheme = urlparse(url).scheme
     if scheme in ("redis", "rediss"):
-        return RedisBackend(url)
+        return RedisBackend(url, name)
     if scheme in ("postgres", "postgresql"):
-        return PostgresBackend(url)
+        return PostgresBackend(url, name)
     if scheme == "memory":
         return MemoryBackend()
     raise ValueError(f"BROADCAST_URL: unsupported scheme {scheme!r} (memory, redis, postgres)")

@@ -18,5 +18,9 @@ async def publish_committed(hub: EventHub | None, box: Outbox) -> None:
     events += [AccessChanged(s, x) for s, x in box.access_changes]
     try:
         await hub.publish(events)
+    except (ConnectionError, TimeoutError) as error:
+        log.warning(
+            "broker unavailable; %d committed events wait for the catch-up (%r)", len(events), error
+        )
     except Exception:
         log.exception("could not publish %d committed events", len(events))

@@ -1,16 +1,24 @@
 """Subscription streams: replay what the dashboard missed, then go on live, no gap, no twice.
 
 The listener is registered before the replay reads the database, so an event committed while
-the replay runs is both in the replay and in the queue; every event only prompts a read of
+the replay runs is both in the replay and in the inbox; every event only prompts a read of
 "the viewer's notifications after the last one sent", so nothing is sent twice, and since
-notification ids follow commit order, nothing is skipped.
+notification ids follow commit order, nothing is skipped. A Resync (the broadcast connection
+was lost, or this stream fell behind) re-checks access and reads after the cursor the same way.
+A database error while reading is retried with backoff: the websocket stays open, and the
+stream catches up once the database answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from functools import partial
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from models import Notification, NotificationKind
 from resolvers.context import Context
@@ -18,9 +26,28 @@ from services import notifications, permissions
 from services.auth import viewer_for_token
 from services.errors import DomainError
 from services.viewer import StaffViewer
-from subscriptions.hub import AccessChanged, EventHub, NotificationAdded
+from subscriptions.hub import AccessChanged, EventHub, NotificationAdded, Resync
+
+log = logging.getLogger("casetasks.events")
 
 CLOSE_SESSION_ENDED = 4403
+BATCH = 200
+RETRY_FIRST_DELAY = 0.1
+RETRY_MAX_DELAY = 2.0
+
+T = TypeVar("T")
+
+
+async def _retrying(read: Callable[[], Awaitable[T]]) -> T:
+    """The database's answer, waiting out an outage (a restart, an exhausted pool)."""
+    delay = RETRY_FIRST_DELAY
+    while True:
+        try:
+            return await read()
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("a subscription's read failed (%r); retrying in %.1fs", error, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX_DELAY)
 
 
 async def _read_after(
@@ -32,7 +59,7 @@ async def _read_after(
 ) -> list[Notification]:
     async with ctx.session_factory() as session:
         return await notifications.notifications_after(
-            session, staff_id, after_id, kinds, client_id
+            session, staff_id, after_id, kinds, client_id, limit=BATCH
         )
 
 
@@ -89,23 +116,32 @@ async def _stream(
     kinds: Sequence[NotificationKind] | None,
     client_id: int | None,
 ) -> AsyncIterator[Notification]:
-    async with hub.listen(viewer.staff_id) as queue:
-        last = await _start_id(ctx, viewer.staff_id, after_id)
-        for notification in await _read_after(ctx, viewer.staff_id, last, kinds, client_id):
-            last = max(last, notification.id or 0)
-            yield notification
+    async with hub.listen(viewer.staff_id) as inbox:
+        last = await _retrying(lambda: _start_id(ctx, viewer.staff_id, after_id))
+        event: NotificationAdded | AccessChanged | Resync | None = None
         while True:
-            event = await queue.get()
-            if isinstance(event, AccessChanged):
-                if event.session_id in (None, viewer.session_id) and not await _still_allowed(
-                    ctx, feed
-                ):
-                    await _close(ctx)
-                continue
-            if isinstance(event, NotificationAdded) and event.notification_id <= last:
-                continue
-            for notification in await _read_after(ctx, viewer.staff_id, last, kinds, client_id):
-                last = max(last, notification.id or 0)
-                yield notification
+            while True:  # catch up: everything after the cursor, in batches
+                batch = await _retrying(
+                    partial(_read_after, ctx, viewer.staff_id, last, kinds, client_id)
+                )
+                for notification in batch:
+                    last = max(last, notification.id or 0)
+                    yield notification
+                if len(batch) < BATCH:
+                    break
             if isinstance(event, NotificationAdded):
                 last = max(last, event.notification_id)
+            while True:  # wait for something that may be new
+                event = await inbox.get()
+                if isinstance(event, AccessChanged | Resync):
+                    concerned = isinstance(event, Resync) or event.session_id in (
+                        None,
+                        viewer.session_id,
+                    )
+                    if concerned and not await _retrying(lambda: _still_allowed(ctx, feed)):
+                        await _close(ctx)
+                    if isinstance(event, AccessChanged):
+                        continue
+                if isinstance(event, NotificationAdded) and event.notification_id <= last:
+                    continue
+                break

@@ -7,16 +7,13 @@ import json
 import time
 from collections.abc import Callable
 
-import asyncpg
 import pytest
 import websockets
-from redis import asyncio as aioredis
 
-from subscriptions.backends import MemoryBackend, PostgresBackend, RedisBackend
-from subscriptions.hub import EventHub
+from subscriptions.backends import MemoryBackend
 from tests.conftest import Live
+from tests.faults import kill_broadcast_connection
 from tests.group_setup import group_of_two, send_task
-from tests.services import POSTGRES_URL, REDIS_URL
 from tests.ws_client import PROTOCOL, GraphQLWebSocket, Rejected
 
 ALERTS = """
@@ -283,24 +280,6 @@ async def test_disconnecting_dashboards_leave_nothing_behind(live: Live) -> None
     assert hub.listened_staff == 0
 
 
-async def _cut_broadcast_connection(hub: EventHub) -> None:
-    """Drops the hub's connection the way a network or broker failure would."""
-    backend = hub.backend
-    if isinstance(backend, MemoryBackend):
-        backend.lose_connection()
-    elif isinstance(backend, RedisBackend):
-        client = aioredis.Redis.from_url(REDIS_URL)
-        await client.client_kill_filter(_type="pubsub")
-        await client.aclose()
-    elif isinstance(backend, PostgresBackend):
-        pid = backend._listen_connection.get_server_pid()
-        admin = await asyncpg.connect(
-            POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
-        )
-        await admin.execute("SELECT pg_terminate_backend($1)", pid)
-        await admin.close()
-
-
 async def test_events_lost_with_the_broadcast_connection_are_caught_up_from_the_database(
     live: Live,
 ) -> None:
@@ -311,7 +290,7 @@ async def test_events_lost_with_the_broadcast_connection_are_caught_up_from_the_
     alerts = await dashboard.subscribe(ALERTS)
     await alerts.nothing(0.2)
 
-    await _cut_broadcast_connection(hub)
+    await kill_broadcast_connection(hub, live.env.database_url)
     if isinstance(hub.backend, MemoryBackend):
         deadline = time.monotonic() + 5
         while hub.backend is not None:  # the hub noticed, and is about to reconnect

@@ -60,8 +60,8 @@ class GraphQLWebSocket:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def connect(cls, url: str, token: str | None) -> GraphQLWebSocket:
-        connection = await websockets.connect(url, subprotocols=[PROTOCOL])  # type: ignore[list-item]
+    async def connect(cls, url: str, token: str | None, **options: Any) -> GraphQLWebSocket:
+        connection = await websockets.connect(url, subprotocols=[PROTOCOL], **options)  # type: ignore[list-item]
         payload = {"Authorization": f"Bearer {token}"} if token else {}
         await connection.send(json.dumps({"type": "connection_init", "payload": payload}))
         try:
