@@ -116,3 +116,32 @@ async def unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
             # the connection is closed instead of returned.
             await session.invalidate()
             raise
+
+
+# What an outage answers with: a 503 the client may retry after this many seconds.
+RETRY_AFTER_SECONDS = 1
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or used at all: refused, reset, timed out, closed,
+    or no pooled connection free in time (as opposed to a query that failed)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, exc.TimeoutError | OSError):  # OSError: refused, reset, timeout
+            return True
+        if isinstance(current, exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in {
+            "ConnectionDoesNotExistError",
+            "ConnectionFailureError",
+            "CannotConnectNowError",
+            "AdminShutdownError",
+            "CrashShutdownError",
+        }:
+            return True
+        if isinstance(current, exc.InterfaceError) and "connection is closed" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -10,13 +10,12 @@ from sqlalchemy import exc
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from casetasks.db import DatabaseLimits
+from casetasks.db import RETRY_AFTER_SECONDS, DatabaseLimits, database_unavailable
+from casetasks.request_ids import current_request_id
 from casetasks.settings import Settings
 from subscriptions.hub import HubOptions
 
 log = logging.getLogger("casetasks.errors")
-
-RETRY_AFTER_SECONDS = 1
 
 
 def database_limits(settings: Settings) -> DatabaseLimits:
@@ -39,31 +38,6 @@ def hub_options(settings: Settings) -> HubOptions:
     )
 
 
-def database_unavailable(error: BaseException) -> bool:
-    """The database could not be reached or used at all: refused, reset, timed out, closed,
-    or no pooled connection free in time (as opposed to a query that failed)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, exc.TimeoutError | OSError):  # OSError: refused, reset, timeout
-            return True
-        if isinstance(current, exc.DBAPIError) and current.connection_invalidated:
-            return True
-        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in {
-            "ConnectionDoesNotExistError",
-            "ConnectionFailureError",
-            "CannotConnectNowError",
-            "AdminShutdownError",
-            "CrashShutdownError",
-        }:
-            return True
-        if isinstance(current, exc.InterfaceError) and "connection is closed" in str(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
 async def unavailable(request: Request, error: Exception) -> Response:
     """For errors that escape GraphQL execution (the token check before it): the database
     unreachable answers 503 at once; anything else goes on to the generic INTERNAL handler."""
@@ -72,9 +46,13 @@ async def unavailable(request: Request, error: Exception) -> Response:
     log.warning("database unavailable for %s: %r", request.url.path, error)
     body = {
         "data": None,
-        "errors": [{"message": "Service unavailable", "extensions": {"code": "INTERNAL"}}],
+        "errors": [{"message": "Service unavailable", "extensions": unavailable_extensions()}],
     }
     return JSONResponse(body, 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def unavailable_extensions() -> dict[str, str]:
+    return {"code": "INTERNAL", "requestId": current_request_id()}
 
 
 EXCEPTION_HANDLERS = {exc.SQLAlchemyError: unavailable, OSError: unavailable}

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from casetasks.db import RETRY_AFTER_SECONDS, database_unavailable
 from casetasks.request_ids import current_request_id
 from resolvers.context import Context
 from schema.cost import operation_cost
@@ -122,14 +123,20 @@ class Admission(SchemaExtension):
     async def _identify(self, context: Context) -> None:
         try:
             await context.identify()
-        except Exception:
+        except Exception as error:
+            request_id = current_request_id()
+            if database_unavailable(error):
+                # An outage, not a bug: a fast 503 the client may retry, masked all the same.
+                log.warning("database unavailable for the token check: %r", error)
+                _refuse_for_a_while(context, 503, RETRY_AFTER_SECONDS)
+                raise refusal("INTERNAL", "Service unavailable", requestId=request_id) from None
             log.exception(
                 "looking up the request's token failed",
-                extra={"fields": {"request_id": current_request_id()}},
+                extra={"fields": {"request_id": request_id}},
             )
             _refuse_for_a_while(context, 500)
             # The same id is on the log line above, as for any other unexpected error.
-            raise refusal("INTERNAL", "Internal error", requestId=current_request_id()) from None
+            raise refusal("INTERNAL", "Internal error", requestId=request_id) from None
 
     def _spend(self, context: Context, cost: int) -> None:
         limiter = context.services.rate_limiter
