@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,8 @@ def _cell(value: float | None, digits: int = 1) -> str:
 def table(result: dict[str, Any]) -> str:
     lines = [
         "| bench | variant | req/s (median) | runs min-max | p50 ms | p95 ms | p99 ms"
-        " | CPU ms per request: server / PostgreSQL | backends seen |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        " | CPU ms per request: server / PostgreSQL | backends seen | load avg |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for found in result["variants"]:
         m = found["median"]
@@ -65,7 +66,8 @@ def table(result: dict[str, Any]) -> str:
             f"| {found['bench']} | {found['variant']} | {_cell(m['req_per_s'])}"
             f" | {_cell(low)}-{_cell(high)} | {_cell(m['p50_ms'], 2)} | {_cell(m['p95_ms'], 2)}"
             f" | {_cell(m['p99_ms'], 2)} | {_cell(m['server_cpu_ms_per_request'], 2)} /"
-            f" {_cell(m['postgres_cpu_ms_per_request'], 2)} | {m['postgres_backends_seen']} |"
+            f" {_cell(m['postgres_cpu_ms_per_request'], 2)} | {m['postgres_backends_seen']}"
+            f" | {_cell(m.get('load_average_1m'), 2)} |"
         )
     lines += ["", "| ratio | value |", "| --- | ---: |"]
     lines += [f"| {name} | {_cell(value, 3)} |" for name, value in result["ratios"].items()]
@@ -137,10 +139,42 @@ def write(result: dict[str, Any], result_path: Path) -> None:
         if has_plot
         else "(No plot: matplotlib is not installed; `pip install -r bench/requirements.txt`.)",
     ]
-    start, end = f"<!-- results {size} start -->", f"<!-- results {size} end -->"
+    _replace(size, "\n".join(section))
+    _replace("B6", scaling(result_path.parent, result_path.name.endswith("-quick.json")))
+
+
+def _replace(section: str, body: str) -> None:
+    start, end = f"<!-- results {section} start -->", f"<!-- results {section} end -->"
     text = README.read_text()
-    block = f"{start}\n" + "\n".join(section) + f"\n{end}"
+    block = f"{start}\n{body}\n{end}"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    README.write_text(
-        pattern.sub(lambda _m: block, text) if pattern.search(text) else text + "\n" + block + "\n"
-    )
+    if pattern.search(text):
+        README.write_text(pattern.sub(lambda _m: block, text))
+    else:
+        README.write_text(text + "\n" + block + "\n")
+
+
+def scaling(folder: Path, quick: bool) -> str:
+    """B6: each page's rate at L over its rate at S, from the newest results of each size."""
+    newest: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name.endswith("-quick.json") == quick:
+            found = json.loads(path.read_text())
+            newest[found["size"]] = found | {"file": path.name}
+    if set(newest) != {"S", "L"}:
+        return "(B6 needs a result at S and one at L, both full or both quick.)"
+    small, large = newest["S"], newest["L"]
+    lines = [
+        f"B6, each page's rate at L over its rate at S ({small['file']}, {large['file']}):",
+        "",
+        "| variant | req/s at S | req/s at L | L / S |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for found in small["variants"]:
+        if found["bench"] == "B1":
+            continue
+        at_s = _rate(small["variants"], found["variant"])
+        at_l = _rate(large["variants"], found["variant"])
+        ratio = _cell(_ratio(at_l, at_s), 3)
+        lines.append(f"| {found['variant']} | {_cell(at_s)} | {_cell(at_l)} | {ratio} |")
+    return "\n".join(lines)
