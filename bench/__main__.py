@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -120,6 +121,8 @@ async def _run_once(
         ),
         "postgres_cpu_ms_per_request": round(pg_ms / requests, 3) if pg_ms is not None else None,
         "postgres_backends_seen": backends,
+        "postgres_transactions_per_request": round(sampler.transactions / requests, 2),
+        "postgres_sessions_opened_per_request": round(sampler.sessions / requests, 3),
         # Other work on the machine shows here: the three runs' figures are only comparable
         # when this stays near the two busy processes of the bench itself.
         "load_average_1m": round(os.getloadavg()[0], 2),
@@ -229,4 +232,6 @@ async def main(argv: list[str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    # A terminated run still stops its servers and resets the database (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(143))
     asyncio.run(main(sys.argv[1:]))

@@ -5,6 +5,10 @@ PostgreSQL share is read from /proc: the backends connected to the bench databas
 every 100 ms during a run (a backend born during the run counts from zero). CPU a backend spends
 after its last sample and before it exits is missed, so short-lived connections are undercounted.
 Where /proc does not show PostgreSQL's processes (another host or container), the figure is None.
+
+The same sampler reads pg_stat_database's transaction and session counters around the run
+(transactions and new connections per request). Backends publish those counters about once a
+second, so the sampler waits a little over a second before the first and the last reading.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 import asyncpg
 
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+SETTLE_SECONDS = 1.2
 
 
 def process_ms(pid: int, children: bool = True) -> float | None:
@@ -43,12 +48,28 @@ class BackendSampler:
         self.visible = True
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._connection: asyncpg.Connection | None = None
+        self._own_transactions = 0
+        self._counters: tuple[int, int] = (0, 0)
+        self.transactions = 0
+        self.sessions = 0
+
+    async def _read_counters(self, connection: asyncpg.Connection) -> tuple[int, int]:
+        row = await connection.fetchrow(
+            "SELECT xact_commit + xact_rollback AS xacts, sessions FROM pg_stat_database"
+            " WHERE datname = $1",
+            self.database,
+        )
+        self._own_transactions += 1
+        assert row is not None
+        return int(row["xacts"]), int(row["sessions"])
 
     async def _pids(self, connection: asyncpg.Connection) -> list[int]:
         rows = await connection.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
             self.database,
         )
+        self._own_transactions += 1
         return [int(r["pid"]) for r in rows]
 
     async def _sample(self, connection: asyncpg.Connection, first: bool) -> None:
@@ -62,25 +83,33 @@ class BackendSampler:
             self.last[pid] = used
 
     async def _run(self, connection: asyncpg.Connection) -> None:
-        try:
-            while not self._stop.is_set():
-                await self._sample(connection, first=False)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), 0.1)
+        while not self._stop.is_set():
             await self._sample(connection, first=False)
-        finally:
-            await connection.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), 0.1)
 
     async def start(self) -> None:
-        connection = await asyncpg.connect(self.dsn)
+        connection = self._connection = await asyncpg.connect(self.dsn)
+        await asyncio.sleep(SETTLE_SECONDS)
+        self._counters = await self._read_counters(connection)
+        self._own_transactions = 1  # that reading's own transaction commits after it
         await self._sample(connection, first=True)
         self._task = asyncio.create_task(self._run(connection))
 
     async def stop(self) -> tuple[float | None, int]:
         """CPU ms of the database's backends, and how many backends were seen."""
         self._stop.set()
-        assert self._task is not None
+        assert self._task is not None and self._connection is not None
         await self._task
+        try:
+            await asyncio.sleep(SETTLE_SECONDS)
+            await self._sample(self._connection, first=False)
+            own = self._own_transactions
+            transactions, sessions = await self._read_counters(self._connection)
+        finally:
+            await self._connection.close()
+        self.transactions = transactions - self._counters[0] - own
+        self.sessions = sessions - self._counters[1]
         if not self.visible:
             return None, len(self.last)
         spent = sum(self.last[pid] - self.baseline[pid] for pid in self.last)

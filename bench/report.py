@@ -56,8 +56,9 @@ def _cell(value: float | None, digits: int = 1) -> str:
 def table(result: dict[str, Any]) -> str:
     lines = [
         "| bench | variant | req/s (median) | runs min-max | p50 ms | p95 ms | p99 ms"
-        " | CPU ms per request: server / PostgreSQL | backends seen | load avg |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        " | CPU ms per request: server / PostgreSQL | PostgreSQL transactions / new sessions"
+        " per request | backends seen | load avg |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for found in result["variants"]:
         m = found["median"]
@@ -66,7 +67,10 @@ def table(result: dict[str, Any]) -> str:
             f"| {found['bench']} | {found['variant']} | {_cell(m['req_per_s'])}"
             f" | {_cell(low)}-{_cell(high)} | {_cell(m['p50_ms'], 2)} | {_cell(m['p95_ms'], 2)}"
             f" | {_cell(m['p99_ms'], 2)} | {_cell(m['server_cpu_ms_per_request'], 2)} /"
-            f" {_cell(m['postgres_cpu_ms_per_request'], 2)} | {m['postgres_backends_seen']}"
+            f" {_cell(m['postgres_cpu_ms_per_request'], 2)}"
+            f" | {_cell(m.get('postgres_transactions_per_request'), 2)} /"
+            f" {_cell(m.get('postgres_sessions_opened_per_request'), 3)}"
+            f" | {m['postgres_backends_seen']}"
             f" | {_cell(m.get('load_average_1m'), 2)} |"
         )
     lines += ["", "| ratio | value |", "| --- | ---: |"]
