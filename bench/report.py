@@ -113,6 +113,17 @@ def plot(result: dict[str, Any], path: Path) -> bool:
     return True
 
 
+def _loaded(load: dict[str, Any]) -> str:
+    materialize = (
+        f"`casetasks materialize` then took {load['casetasks materialize seconds']:g} s"
+        f" ({load['casetasks materialize']})."
+    )
+    if load.get("reused"):
+        return f"The database was reused from an earlier load (`--reuse`); {materialize}"
+    rows = ", ".join(f"{table} {count:,}" for table, count in load["rows"].items())
+    return f"Generated in {load['seconds']:g} s ({rows}); {materialize}"
+
+
 def write(result: dict[str, Any], result_path: Path) -> None:
     """Replaces the size's section of bench/README.md with this result's table and plot."""
     size = result["size"]
@@ -120,9 +131,11 @@ def write(result: dict[str, Any], result_path: Path) -> None:
     has_plot = plot(result, picture)
     env = result["environment"]
     settings = result["settings"]
+    arguments = result["command"].removeprefix("python -m bench").strip()
     packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
     section = [
-        f"Measured {result['when']} with `{result['command']}` (commit {env['casetasks_commit']};"
+        f'Measured {result["when"]} with `make bench BENCH_ARGS="{arguments}"`, that is'
+        f" `{result['command']}` (commit {env['casetasks_commit']};"
         f" file [{result_path.name}](results/{result_path.name})).",
         "",
         f"Machine: {env['machine']}; {env['os']}. PostgreSQL {env['postgresql']}"
@@ -136,6 +149,8 @@ def write(result: dict[str, Any], result_path: Path) -> None:
         " unpinned. The page returned "
         f"{result['page']['rows']} rows of totalCount {result['page']['total_count']} on every"
         " variant.",
+        "",
+        _loaded(result["load"]),
         "",
         table(result),
         "",
