@@ -25,7 +25,15 @@ import asyncpg
 from bench import database, environment, load, report, servers, variants
 from bench.cpu import BackendSampler, process_ms
 from bench.generate import SIZES, generate
-from bench.page import CASEWORKER, DUE_FROM, DUE_TO, FIRST, POSTGRAPHILE_FUNCTION, RAW_SQL
+from bench.page import (
+    CASEWORKER,
+    DUE_FROM,
+    DUE_TO,
+    FIRST,
+    POSTGRAPHILE_FUNCTION,
+    RAW_SQL,
+    Page,
+)
 
 RESULTS = Path(__file__).parent / "results"
 SERVERS = ("casetasks", "raw", "postgraphile")
@@ -117,7 +125,9 @@ async def _run_once(
         "p95_ms": round(measured.p95_ms, 2),
         "p99_ms": round(measured.p99_ms, 2),
         "server_cpu_ms_per_request": (
-            round((after - before) / requests, 3) if before is not None and after else None
+            round((after - before) / requests, 3)
+            if before is not None and after is not None
+            else None
         ),
         "postgres_cpu_ms_per_request": round(pg_ms / requests, 3) if pg_ms is not None else None,
         "postgres_backends_seen": backends,
@@ -136,7 +146,7 @@ async def _measure_server(
     dsn: str,
     db: str,
     log: Path,
-    reference: Any,
+    reference: Page,
 ) -> list[dict[str, Any]]:
     found = []
     with servers.running(name, dsn, log) as server:

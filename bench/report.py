@@ -73,6 +73,14 @@ def table(result: dict[str, Any]) -> str:
             f" | {m['postgres_backends_seen']}"
             f" | {_cell(m.get('load_average_1m'), 2)} |"
         )
+    failed = [
+        f"{found['variant']}: {run['errors']} of {run['requests']}"
+        for found in result["variants"]
+        for run in found["runs"]
+        if run["errors"]
+    ]
+    if failed:
+        lines += ["", "Requests that failed (socket errors or non-2xx): " + "; ".join(failed)]
     lines += ["", "| ratio | value |", "| --- | ---: |"]
     lines += [f"| {name} | {_cell(value, 3)} |" for name, value in result["ratios"].items()]
     return "\n".join(lines)
