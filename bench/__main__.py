@@ -237,7 +237,10 @@ async def main(argv: list[str]) -> dict[str, Any]:
     path.write_text(json.dumps(finished, indent=2) + "\n")
     log.unlink(missing_ok=True)
     print(f"results: {path}")
-    report.write(finished, path)
+    if args.quick:  # a quick look: the JSON and the table here; bench/README.md keeps full runs
+        print(report.table(finished))
+    else:
+        report.write(finished, path)
     return finished
 
 
