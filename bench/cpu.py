@@ -45,7 +45,7 @@ class BackendSampler:
         self.database = database
         self.baseline: dict[int, float] = {}
         self.last: dict[int, float] = {}
-        self.visible = True
+        self.unreadable = 0
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._connection: asyncpg.Connection | None = None
@@ -75,8 +75,8 @@ class BackendSampler:
     async def _sample(self, connection: asyncpg.Connection, first: bool) -> None:
         for pid in await self._pids(connection):
             used = process_ms(pid, children=False)
-            if used is None:
-                self.visible = False
+            if used is None:  # exited since the query, or not visible from here
+                self.unreadable += 1
                 continue
             if pid not in self.baseline:
                 self.baseline[pid] = used if first else 0.0
@@ -110,7 +110,7 @@ class BackendSampler:
             await self._connection.close()
         self.transactions = transactions - self._counters[0] - own
         self.sessions = sessions - self._counters[1]
-        if not self.visible:
-            return None, len(self.last)
+        if self.unreadable and not self.last:  # PostgreSQL's processes are not in our /proc
+            return None, 0
         spent = sum(self.last[pid] - self.baseline[pid] for pid in self.last)
         return spent, len(self.last)
