@@ -38,12 +38,10 @@ lint: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The benchmark suite (bench/README.md). Quick: make bench BENCH_ARGS="--size S --quick"
 bench: install-test
-	@if [ -f bench/__main__.py ]; then \
-		$(BIN)/python -m bench $(BENCH_ARGS); \
-	else \
-		echo "no benchmarks: bench/__main__.py does not exist"; \
-	fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Leaves .venv and the local casetasks.db alone; `rm -rf .venv` starts from scratch.
 clean:

@@ -1,8 +1,9 @@
-"""`make bench`: the Tasks page (50 tasks with relations) served by casetasks vs raw asyncpg.
+"""`make bench`: B1 `{__typename}`, B2 the Tasks page through casetasks, B3 the same page from a
+raw asyncpg route and from PostGraphile 5, in one run against one generated database, then the
+same three pages with PostgreSQL forced to custom plans.
 
-Both servers run under uvicorn (uvloop, httptools) on the same seeded PostgreSQL database; the
-figures are ratios against the baseline measured in the same run. Also measures the Python time
-spent per page inside the GraphQL schema, without HTTP.
+    python -m bench --size S --quick        # about two minutes
+    python -m bench --size L                # 1M tasks: the load, then 3 x 20 s per variant
 """
 
 from __future__ import annotations
@@ -11,215 +12,239 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import socket
+import signal
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
-import httpx
 
-from bench import load
-from bench.seed import PASSWORD, seed
-from casetasks.migrate import upgrade
+from bench import database, environment, load, report, servers, variants
+from bench.cpu import BackendSampler, process_ms
+from bench.generate import SIZES, generate
+from bench.page import (
+    CASEWORKER,
+    DUE_FROM,
+    DUE_TO,
+    FIRST,
+    POSTGRAPHILE_FUNCTION,
+    RAW_SQL,
+    Page,
+)
 
-ADMIN_DSN = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-DATABASE = "casetasks_bench"
 RESULTS = Path(__file__).parent / "results"
-
-TASKS_PAGE = """
-query TasksPage($first: Int) {
-  tasks(first: $first) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { cursor node {
-      id name dueDate status overdue kind
-      client { id name }
-      responsible { id name }
-    } }
-  }
-}
-"""
+SERVERS = ("casetasks", "raw", "postgraphile")
+PLAN_MODES = ("default", "force_custom_plan")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _dsn(database: str) -> str:
-    return ADMIN_DSN.rsplit("/", 1)[0] + "/" + database
-
-
-async def _fresh_database() -> str:
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    dsn = _dsn(DATABASE)
-    await asyncio.to_thread(upgrade, dsn.replace("postgresql://", "postgresql+asyncpg://"))
-    return dsn
-
-
-def _start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="S")
+    parser.add_argument("--quick", action="store_true", help="1 run x 5 s per variant")
+    parser.add_argument("--runs", type=int, help="runs per variant (default 3; quick 1)")
+    parser.add_argument("--seconds", type=float, help="seconds per run (default 20; quick 5)")
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up (default 5; quick 2)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the size's database if already generated"
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), 0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server on port {port} did not start: {command}")
-
-
-async def _measure(port: int, request: bytes, total: int, concurrency: int) -> load.Result:
-    await load.run("127.0.0.1", port, request, max(concurrency * 5, 50), concurrency)  # warm up
-    return await load.run("127.0.0.1", port, request, total, concurrency)
-
-
-async def _python_ms_per_page(dsn: str, pages: int) -> float:
-    """Time inside schema.execute for the page, with the database round trips included."""
-    from casetasks.app import create_app
-    from casetasks.settings import Settings
-    from resolvers.context import Context
-    from resolvers.loaders import Loaders
-    from services.auth import viewer_for_token
-
-    settings = Settings(
-        database_url=dsn.replace("postgresql://", "postgresql+asyncpg://"),
-        secret_key="bench",
-        casetasks_env="test",
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--load-only", action="store_true", help="generate the data, count it, stop"
     )
-    app = create_app(settings)
-    graphql = app.routes[0].endpoint  # type: ignore[attr-defined]
-    services = app.state.services
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://bench"
-    ) as http:
-        body = (
-            await http.post(
-                "/graphql",
-                json={
-                    "query": "mutation($e:String!,$p:String!){login(email:$e,password:$p){token}}",
-                    "variables": {"e": "staff0@bench.example", "p": PASSWORD},
-                },
-            )
-        ).json()
-    token = body["data"]["login"]["token"]
-    async with services.session_factory() as session:
-        viewer = await viewer_for_token(session, token, services.tokens, services.clock)
+    args = parser.parse_args(argv)
+    args.runs = args.runs or (1 if args.quick else 3)
+    args.seconds = args.seconds or (5.0 if args.quick else 20.0)
+    args.warmup = args.warmup if args.warmup is not None else (2.0 if args.quick else 5.0)
+    return args
+
+
+async def _materialize(dsn: str) -> dict[str, Any]:
+    """The app's own scheduler pass, so the server's in-process scheduler finds nothing to do
+    while it is measured (and, after a fresh load, proof the series are consistent: it makes 0).
+    """
     started = time.perf_counter()
-    for _ in range(pages):
-        context = Context(services=services, loaders=Loaders.create(services.session_factory))
-        context.viewer = viewer
-        context.timezones[viewer.provider_id] = viewer.provider_timezone  # type: ignore[union-attr]
-        result = await graphql.schema.execute(
-            TASKS_PAGE, variable_values={"first": 50}, context_value=context
-        )
-        assert not result.errors, result.errors
-    elapsed = (time.perf_counter() - started) * 1000 / pages
-    await app.state.engine.dispose()
-    return elapsed
-
-
-async def main(total: int, concurrency: int) -> dict[str, object]:
-    dsn = await _fresh_database()
-    email = await seed(dsn)
-    app_port, base_port = _free_port(), _free_port()
-    env = {
-        "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://"),
-        "SECRET_KEY": "bench-secret",
-        "LOG_LEVEL": "warning",
-        "BENCH_DSN": dsn,
-        # One viewer asking as fast as it can is what a rate limit exists to stop; the bench
-        # measures the work of a page, so it runs without one.
-        "RATE_LIMIT_POINTS_PER_SECOND": "0",
-    }
-    casetasks = _start(
-        [sys.executable, "-m", "casetasks.cli", "serve", "--port", str(app_port)], env, app_port
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "casetasks.cli", "materialize"],
+        env={**os.environ, "DATABASE_URL": dsn, "SECRET_KEY": "bench-materialize"},
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    baseline = _start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.baseline:create_app",
-            "--factory",
-            "--port",
-            str(base_port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env,
-        base_port,
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app_port}") as http:
-            login = await http.post(
-                "/graphql",
-                json={
-                    "query": "mutation($e:String!,$p:String!){login(email:$e,password:$p){token}}",
-                    "variables": {"e": email, "p": PASSWORD},
-                },
-            )
-            token = login.json()["data"]["login"]["token"]
-        graphql_request = load.build_request(
-            "POST",
-            "/graphql",
-            json.dumps({"query": TASKS_PAGE, "variables": {"first": 50}}).encode(),
-            {"Authorization": f"Bearer {token}"},
-        )
-        baseline_request = load.build_request("GET", "/tasks?provider=1&first=50")
-        base = await _measure(base_port, baseline_request, total, concurrency)
-        ours = await _measure(app_port, graphql_request, total, concurrency)
-    finally:
-        for process in (casetasks, baseline):
-            process.terminate()
-            process.wait(10)
-    python_ms = await _python_ms_per_page(dsn, 200)
-    machine = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine,
-        "page": "tasks(first: 50) with client and responsible, 5,000 tasks seeded",
-        "requests": total,
-        "concurrency": concurrency,
-        "baseline_raw_asyncpg": {
-            "req_per_s": round(base.rate, 1),
-            "p50_ms": round(base.percentile(0.5), 2),
-            "p99_ms": round(base.percentile(0.99), 2),
-        },
-        "casetasks_graphql": {
-            "req_per_s": round(ours.rate, 1),
-            "p50_ms": round(ours.percentile(0.5), 2),
-            "p99_ms": round(ours.percentile(0.99), 2),
-        },
-        "ratio_vs_baseline": round(ours.rate / base.rate, 3),
-        "schema_execute_ms_per_page": round(python_ms, 2),
+        "casetasks materialize": done.stdout.strip(),
+        "casetasks materialize seconds": round(time.perf_counter() - started, 1),
     }
+
+
+async def _prepare(args: argparse.Namespace, name: str) -> tuple[str, dict[str, Any]]:
+    dsn = database.dsn_of(name)
+    if args.reuse:
+        try:
+            connection = await asyncpg.connect(dsn)
+        except asyncpg.InvalidCatalogNameError:
+            pass
+        else:
+            try:
+                tasks = await connection.fetchval("SELECT count(*) FROM task")
+            finally:
+                await connection.close()
+            if tasks == SIZES[args.size].tasks:
+                return dsn, {"reused": True, **await _materialize(dsn)}
+    dsn = await database.create(name)
+    loaded = await generate(dsn, SIZES[args.size], args.seed)
+    print(f"generated {args.size} in {loaded.seconds} s: {loaded.rows}", flush=True)
+    return dsn, {
+        "seconds": loaded.seconds,
+        "rows": loaded.rows,
+        "steps": loaded.steps,
+        **await _materialize(dsn),
+    }
+
+
+async def _run_once(
+    server: servers.Server, variant: variants.Variant, args: argparse.Namespace, dsn: str, db: str
+) -> dict[str, Any]:
+    sampler = BackendSampler(dsn, db)
+    await sampler.start()
+    before = process_ms(server.pid)
+    measured = await load.measure(server.port, variant.request, args.connections, args.seconds)
+    after = process_ms(server.pid)
+    pg_ms, backends = await sampler.stop()
+    requests = max(measured.requests, 1)
+    return {
+        "req_per_s": round(measured.rate, 1),
+        "requests": measured.requests,
+        "errors": measured.errors,
+        "p50_ms": round(measured.p50_ms, 2),
+        "p95_ms": round(measured.p95_ms, 2),
+        "p99_ms": round(measured.p99_ms, 2),
+        "server_cpu_ms_per_request": (
+            round((after - before) / requests, 3)
+            if before is not None and after is not None
+            else None
+        ),
+        "postgres_cpu_ms_per_request": round(pg_ms / requests, 3) if pg_ms is not None else None,
+        "postgres_backends_seen": backends,
+        "postgres_transactions_per_request": round(sampler.transactions / requests, 2),
+        "postgres_sessions_opened_per_request": round(sampler.sessions / requests, 3),
+        # Other work on the machine shows here: the three runs' figures are only comparable
+        # when this stays near the two busy processes of the bench itself.
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+async def _measure_server(
+    name: str,
+    plans: str,
+    args: argparse.Namespace,
+    dsn: str,
+    db: str,
+    log: Path,
+    reference: Page,
+) -> list[dict[str, Any]]:
+    found = []
+    with servers.running(name, dsn, log) as server:
+        token = await variants.sign_in(server.port) if name == "casetasks" else None
+        chosen = variants.for_server(name, token, plans)
+        for variant in chosen:  # every variant answers correctly before anything is timed
+            body = await variants.fetch(server.port, variant.request)
+            if variant.checks_page and variants.read_page(name, body) != reference:
+                raise RuntimeError(f"{variant.name} does not return the reference page: {body}")
+            if not variant.checks_page and body != {"data": {"__typename": "Query"}}:
+                raise RuntimeError(f"{variant.name} answered {body}")
+        for variant in chosen:
+            print(f"  {variant.name}", end="", flush=True)
+            if args.warmup:
+                await load.measure(server.port, variant.request, args.connections, args.warmup)
+            runs = [await _run_once(server, variant, args, dsn, db) for _ in range(args.runs)]
+            median = sorted(runs, key=lambda r: r["req_per_s"])[len(runs) // 2]
+            print(f": {median['req_per_s']} req/s, p50 {median['p50_ms']} ms", flush=True)
+            found.append(
+                {
+                    "bench": variant.bench,
+                    "variant": variant.name,
+                    "server": name,
+                    "plans": plans,
+                    "median": median,
+                    "runs": runs,
+                    "req_per_s_spread": [
+                        min(r["req_per_s"] for r in runs),
+                        max(r["req_per_s"] for r in runs),
+                    ],
+                }
+            )
+    return found
+
+
+async def main(argv: list[str]) -> dict[str, Any]:
+    args = _arguments(argv)
+    db = f"{database.PREFIX}_{args.size.lower()}"
+    dsn, loaded = await _prepare(args, db)
+    if args.load_only:
+        return {"size": args.size, "load": loaded}
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(POSTGRAPHILE_FUNCTION)
+        reference_body = json.loads(
+            await connection.fetchval(RAW_SQL, CASEWORKER, DUE_FROM, DUE_TO, FIRST)
+        )
+    finally:
+        await connection.close()
+    reference = variants.read_page("raw", reference_body)
+    postgraphile_version = servers.install_postgraphile()
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    log = RESULTS / f"{stamp}-servers.log.tmp"
+    measured: list[dict[str, Any]] = []
+    try:
+        for plans in PLAN_MODES:
+            await database.set_plan_cache_mode(db, None if plans == "default" else plans)
+            print(f"plan_cache_mode: {plans}", flush=True)
+            for name in SERVERS:
+                measured += await _measure_server(name, plans, args, dsn, db, log, reference)
+    finally:
+        await database.set_plan_cache_mode(db, None)
+        if not args.keep:
+            await database.drop(db)
+    finished = {
+        "when": stamp,
+        "size": args.size,
+        "command": "python -m bench " + " ".join(argv),
+        "settings": {
+            "runs": args.runs,
+            "seconds": args.seconds,
+            "warmup_seconds": args.warmup,
+            "connections": args.connections,
+            "seed": args.seed,
+            "load_generator": load.tool(),
+            "server_core": servers.SERVER_CORE if servers.pinning("0") else None,
+            "load_core": servers.LOAD_CORE if servers.pinning("1") else None,
+        },
+        "environment": await environment.describe(postgraphile_version),
+        "load": loaded,
+        "page": {"total_count": reference.total, "rows": len(reference.rows)},
+        "variants": measured,
+        "ratios": report.ratios(measured),
+    }
+    suffix = "-quick" if args.quick else ""
+    path = RESULTS / f"{stamp}-{args.size}{suffix}.json"
+    path.write_text(json.dumps(finished, indent=2) + "\n")
+    log.unlink(missing_ok=True)
+    print(f"results: {path}")
+    if args.quick:  # a quick look: the JSON and the table here; bench/README.md keeps full runs
+        print(report.table(finished))
+    else:
+        report.write(finished, path)
+    return finished
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
-    figures = asyncio.run(main(args.requests, args.concurrency))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures, indent=2))
+    # A terminated run still stops its servers and resets the database (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(143))
+    asyncio.run(main(sys.argv[1:]))
