@@ -11,7 +11,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from graphql import GraphQLError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
@@ -37,6 +37,7 @@ from casetasks.shutdown import TrackWebSockets, WebSocketRegistry
 from casetasks.websocket import LimitedWebSocketAdapter, TransportWSHandler, WebSocketLimits
 from resolvers.context import Context, Services, bearer_token
 from resolvers.loaders import Loaders
+from resolvers.planner import install_sqlite
 from services.auth import TokenPolicy, viewer_for_token
 from services.clock import Clock, SystemClock
 from services.login_throttle import LoginThrottle
@@ -147,12 +148,15 @@ class GraphQLApp(GraphQL[Context, None]):
 
 def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:
     engine = create_engine(settings.database_url, faults.database_limits(settings))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", lambda dbapi, _record: install_sqlite(dbapi))
     services = Services(
         session_factory=create_session_factory(engine),
         clock=clock,
         tokens=TokenPolicy(settings.secret_key, timedelta(hours=settings.token_ttl_hours)),
         hub=EventHub(settings.broadcast_backend_url, faults.hub_options(settings)),
         series_lead_days=settings.series_lead_days,
+        planner=settings.casetasks_planner,
         rate_limiter=(
             CostRateLimiter(settings.rate_limit_points_per_second, settings.rate_limit_burst, clock)
             if settings.rate_limit_points_per_second

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # points per viewer, refilled at rate_limit_points_per_second; 0 turns it off.
     rate_limit_points_per_second: float = Field(default=1_000.0, ge=0)
     rate_limit_burst: float = Field(default=30_000.0, gt=0)
+    # The read planner (resolvers/planner): "on" answers planned queries with one SQL
+    # statement, "off" resolves every query field by field, "check" runs planned queries both
+    # ways and answers INTERNAL on any difference (the test suite runs so).
+    casetasks_planner: Literal["on", "off", "check"] = "on"
     # Sign-in: failed attempts allowed per e-mail and per client address within the window.
     login_max_failures_per_email: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=50, ge=1)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from casetasks.db import SessionFactory
 from resolvers.loaders import Loaders
 from services.auth import TokenPolicy, viewer_for_token
@@ -28,6 +30,8 @@ class Services:
     # Per process; None turns the limit off.
     rate_limiter: CostRateLimiter | None = None
     login_throttle: LoginThrottle | None = None
+    # The read planner: "on", "off" or "check" (casetasks.settings).
+    planner: str = "on"
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     timezones: dict[int, str] = field(default_factory=dict)
     identified: bool = False
+    _connection: AsyncConnection | None = None
 
     @property
     def session_factory(self) -> SessionFactory:
@@ -49,6 +54,19 @@ class Context:
     @property
     def clock(self) -> Clock:
         return self.services.clock
+
+    async def connection(self) -> AsyncConnection:
+        """The request's one connection for planned reads, opened on first use and held until
+        release(); never handed to concurrent resolvers (they use the session factory)."""
+        if self._connection is None:
+            engine = self.services.session_factory.kw["bind"]
+            self._connection = await engine.connect()
+        return self._connection
+
+    async def release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
 
     def today(self, timezone: str) -> date:
         return today_in(self.services.clock, timezone)

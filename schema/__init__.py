@@ -19,6 +19,7 @@ from schema.mutations import Mutation
 from schema.node import BindContext, resolve_attribute
 from schema.notifications import Notification
 from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
+from schema.planned import PlannedReads
 from schema.production import hiding_extensions
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
@@ -70,6 +71,8 @@ def build_schema(introspection: bool = True) -> strawberry.Schema:
             # Admission parses (cached) within the limits and admits or refuses the request;
             # listed after ErrorCodes so that its codes are set before ErrorCodes sees them.
             Admission,
+            # After Admission: a planned query is admitted like any other.
+            PlannedReads,
             lambda: ValidationCache(maxsize=512),
             *hiding_extensions(introspection),
         ],

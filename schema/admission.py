@@ -48,6 +48,19 @@ def _refuse_for_a_while(context: Any, status: int, retry_after: int | None = Non
             response.headers["Retry-After"] = str(retry_after)
 
 
+def masked_failure(context: Any, error: Exception, what: str) -> GraphQLError:
+    """What a failure before or instead of field execution answers: INTERNAL with the request
+    id (also on the log line with the traceback); an outage is a fast 503 to retry."""
+    request_id = current_request_id()
+    if database_unavailable(error):
+        log.warning("database unavailable (%s): %r", what, error)
+        _refuse_for_a_while(context, 503, RETRY_AFTER_SECONDS)
+        return refusal("INTERNAL", "Service unavailable", requestId=request_id)
+    log.error(what, exc_info=error, extra={"fields": {"request_id": request_id}})
+    _refuse_for_a_while(context, 500)
+    return refusal("INTERNAL", "Internal error", requestId=request_id)
+
+
 class Admission(SchemaExtension):
     def __init__(self, limits: QueryLimits | None = None) -> None:
         self.limits = limits or QueryLimits()
@@ -124,19 +137,7 @@ class Admission(SchemaExtension):
         try:
             await context.identify()
         except Exception as error:
-            request_id = current_request_id()
-            if database_unavailable(error):
-                # An outage, not a bug: a fast 503 the client may retry, masked all the same.
-                log.warning("database unavailable for the token check: %r", error)
-                _refuse_for_a_while(context, 503, RETRY_AFTER_SECONDS)
-                raise refusal("INTERNAL", "Service unavailable", requestId=request_id) from None
-            log.exception(
-                "looking up the request's token failed",
-                extra={"fields": {"request_id": request_id}},
-            )
-            _refuse_for_a_while(context, 500)
-            # The same id is on the log line above, as for any other unexpected error.
-            raise refusal("INTERNAL", "Internal error", requestId=request_id) from None
+            raise masked_failure(context, error, "looking up the request's token failed") from None
 
     def _spend(self, context: Context, cost: int) -> None:
         limiter = context.services.rate_limiter

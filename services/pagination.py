@@ -41,7 +41,9 @@ def check_page_size(first: int | None, limit: int = MAX_PAGE_SIZE) -> int:
 
 
 def encode_cursor(order: str, key: Sequence[Any]) -> str:
-    raw = json.dumps([order, *key], separators=(",", ":")).encode()
+    # Non-ASCII stays as UTF-8 (a JSON parser reads both): the read planner writes the same
+    # bytes in SQL.
+    raw = json.dumps([order, *key], separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

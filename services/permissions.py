@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from models import Task
 from services.errors import Forbidden, NotFound, Unauthenticated
@@ -63,24 +66,58 @@ def may_send_to_group(viewer: StaffViewer) -> bool:
     return may_use_tasks(viewer) and viewer.group_tasks_permission and viewer.group_id is not None
 
 
-def sees_staff_details(viewer: Viewer | None, staff_provider_id: int) -> bool:
+# ---------------------------------------------------------------- rules as data
+#
+# The rules that depend on a row (what a task shows, what a staff member shows) are written once
+# as data: for a given viewer, an ordered list of alternatives, each a conjunction of "this
+# attribute of the row equals that value". The functions below evaluate them on loaded rows;
+# the read planner (resolvers/planner) renders the same alternatives as SQL predicates, so
+# both paths apply one rule.
+
+
+@dataclass(frozen=True, slots=True)
+class Equals:
+    """attribute == value, for a row attribute the planner knows how to reach in SQL."""
+
+    attribute: str
+    value: int | bool | None
+
+
+Alternative = tuple[Equals, ...]
+"""All of its tests hold. An empty alternative always holds."""
+
+
+def holds(alternatives: Sequence[Alternative], row: Mapping[str, Any]) -> bool:
+    """Whether any alternative holds for a row given as attribute -> value."""
+    return any(all(row[t.attribute] == t.value for t in tests) for tests in alternatives)
+
+
+def staff_details_rule(viewer: Viewer | None) -> list[Alternative]:
     """Only staff of the same provider see more than a name: a client, or staff of another
-    provider (a recipient's staff, a sender), see the name alone."""
-    return isinstance(viewer, StaffViewer) and viewer.provider_id == staff_provider_id
+    provider (a recipient's staff, a sender), see the name alone. Row: a staff member."""
+    if isinstance(viewer, StaffViewer):
+        return [(Equals("provider_id", viewer.provider_id),)]
+    return []
+
+
+def group_tasks_permission_rule(viewer: Viewer | None) -> list[Alternative]:
+    """Colleagues, and the group administrators who set it for any provider of their group.
+    Row: a staff member, with provider_group_id (the group of the staff member's provider)."""
+    rule = staff_details_rule(viewer)
+    if isinstance(viewer, StaffViewer) and viewer.is_group_administrator and viewer.group_id:
+        rule.append((Equals("provider_group_id", viewer.group_id),))
+    return rule
+
+
+def sees_staff_details(viewer: Viewer | None, staff_provider_id: int) -> bool:
+    return holds(staff_details_rule(viewer), {"provider_id": staff_provider_id})
 
 
 def sees_group_tasks_permission(
     viewer: Viewer | None, staff_provider_id: int, staff_group_id: int | None
 ) -> bool:
-    """Colleagues, and the group administrators who set it for any provider of their group."""
-    if sees_staff_details(viewer, staff_provider_id):
-        return True
-    return (
-        isinstance(viewer, StaffViewer)
-        and viewer.is_group_administrator
-        and viewer.group_id is not None
-        and staff_group_id == viewer.group_id
-    )
+    row = {"provider_id": staff_provider_id, "provider_group_id": staff_group_id}
+    return holds(group_tasks_permission_rule(viewer), row)
 
 
 def sees_group(viewer: Viewer | None, group_id: int) -> bool:
@@ -156,30 +193,49 @@ _REFUSED: dict[TaskView, dict[TaskPart, str]] = {
 }
 
 
-def task_view(viewer: Viewer | None, task: Task) -> TaskView:
+def task_view_rule(viewer: Viewer | None) -> list[tuple[Alternative, TaskView]]:
     """The one rule for what a task shows to whom, used by every field of a task and by every
-    way to reach one (task(id), node(id), lists, notifications, subscriptions, payloads).
+    way to reach one (task(id), node(id), lists, notifications, subscriptions, payloads): the
+    first alternative that holds gives the view; none holding gives TaskView.NONE.
 
     It decides tenancy only; what a role may open (the Tasks permission for task(id) and the
     Tasks screen) is checked where the task is asked for."""
     if isinstance(viewer, ClientViewer):
-        if task.assigned_to_client and task.client_id == viewer.client_id:
-            return TaskView.CLIENT
-        return TaskView.NONE
+        return [(task_list_scope(viewer), TaskView.CLIENT)]
     if isinstance(viewer, StaffViewer):
-        if viewer.provider_id == task.provider_id:
-            return TaskView.FULL
-        if viewer.provider_id == task.origin_provider_id:
-            return TaskView.SENT
+        return [
+            ((Equals("provider_id", viewer.provider_id),), TaskView.FULL),
+            ((Equals("origin_provider_id", viewer.provider_id),), TaskView.SENT),
+        ]
+    return []
+
+
+def task_list_scope(viewer: Viewer) -> Alternative:
+    """The tasks a list holds: for staff, the Tasks screen of their provider; for a client,
+    the Task Widget of the tasks assigned to them (what their CLIENT view shows)."""
+    if isinstance(viewer, ClientViewer):
+        return (Equals("assigned_to_client", True), Equals("client_id", viewer.client_id))
+    return (Equals("provider_id", viewer.provider_id),)
+
+
+def task_view(viewer: Viewer | None, task: Task) -> TaskView:
+    for tests, view in task_view_rule(viewer):
+        if all(getattr(task, t.attribute) == t.value for t in tests):
+            return view
     return TaskView.NONE
 
 
 def task_shows(view: TaskView, part: TaskPart) -> bool:
     """Whether a view of a task shows a part; raises Forbidden where asking is refused."""
-    refusal = _REFUSED.get(view, {}).get(part)
-    if refusal is not None:
-        raise Forbidden(refusal)
+    refused = refusal(view, part)
+    if refused is not None:
+        raise Forbidden(refused)
     return part not in _HIDDEN[view]
+
+
+def refusal(view: TaskView, part: TaskPart) -> str | None:
+    """Why asking for a part of a task in this view is refused, if it is."""
+    return _REFUSED.get(view, {}).get(part)
 
 
 def require_task_reader(viewer: Viewer | None) -> Viewer:

@@ -46,6 +46,11 @@ class TaskPage:
     total_count: int
 
 
+def _in_scope(alternative: permissions.Alternative) -> Any:
+    """A permissions scope as a SQLAlchemy condition on Task."""
+    return and_(*(getattr(Task, test.attribute) == test.value for test in alternative))
+
+
 def _sort_key(order: TaskOrder, task: Task) -> list[Any]:
     if order == TaskOrder.CREATED_AT_DESC:
         return [task.created_at.isoformat(), task.id]
@@ -164,7 +169,7 @@ async def list_provider_tasks(
     """The Tasks screen of the viewer's provider."""
     staff = permissions.require_tasks(viewer)
     today = today_in(clock, staff.provider_timezone)
-    scope = Task.provider_id == staff.provider_id
+    scope = _in_scope(permissions.task_list_scope(staff))
     return await _page(session, scope, today, task_filter, order, first, after)
 
 
@@ -179,10 +184,7 @@ async def list_my_tasks(
     """The client's Task Widget: tasks assigned to this client, soonest due first."""
     client = permissions.require_client(viewer)
     today = today_in(clock, client.provider_timezone)
-    scope = and_(
-        col(Task.client_id) == client.client_id,
-        Task.assigned_to_client.is_(True),  # type: ignore[attr-defined]
-    )
+    scope = _in_scope(permissions.task_list_scope(client))
     task_filter = TaskFilter(include_completed=include_completed)
     return await _page(session, scope, today, task_filter, TaskOrder.DUE_DATE_ASC, first, after)
 

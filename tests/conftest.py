@@ -6,6 +6,9 @@ import os
 
 # Before the app is imported: cheap argon2 parameters (the hashing itself stays real).
 os.environ.setdefault("CASETASKS_PASSWORD_HASHING", "fast-insecure-for-tests")
+# Every query of the suite runs through the read planner and field by field, and fails on any
+# difference (servers the tests start in other processes inherit this too).
+os.environ.setdefault("CASETASKS_PLANNER", "check")
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -199,3 +202,13 @@ class Live:
 async def live(env: Env) -> AsyncIterator[Live]:
     async with serve_in_process(env.app) as address:
         yield Live(env, f"http://{address}", f"ws://{address}/graphql")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How the suite's queries were answered in this process (the read planner's coverage)."""
+    from schema.planned import OUTCOMES
+
+    if OUTCOMES:
+        terminalreporter.write_sep("-", "read planner: queries of this process")
+        for outcome, count in OUTCOMES.most_common():
+            terminalreporter.write_line(f"{count:6d}  {outcome}")
