@@ -12,15 +12,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from graphql import DocumentNode, GraphQLSchema, OperationType
+from graphql import (
+    DocumentNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationType,
+    get_named_type,
+)
 from graphql.execution import Executor
+from graphql.execution.collect_fields import FieldDetails, collect_subfields
 
 from resolvers.planner.objects import Declined, Planner
 from resolvers.planner.roots import ROOTS, arguments
-from resolvers.planner.sql import Statement, dialect_named, install_sqlite
+from resolvers.planner.sql import MAX_PAIRS, Statement, dialect_named, install_sqlite
 from services.viewer import Viewer
 
-__all__ = ["Declined", "Plan", "install_sqlite", "plan"]
+__all__ = ["Declined", "PayloadTask", "Plan", "install_sqlite", "plan", "plan_tasks"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,90 @@ def plan(
     # As text: the driver would decode json into Python objects only for them to be encoded again.
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
     return Plan(sql=sql, values=values, needs_value=tuple(needs_value))
+
+
+@dataclass(frozen=True)
+class PayloadTask:
+    """A mutation payload's `task { ... }`: where it sits in the answer, and its selection."""
+
+    root_key: str
+    task_key: str
+    fields: list[FieldDetails]
+
+
+def payload_tasks(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> list[PayloadTask]:
+    """The `task` selections of a mutation's TaskPayload fields (none for anything else)."""
+    built = Executor.build(schema, document, None, None, variables, operation_name)
+    if isinstance(built, list) or built.operation.operation != OperationType.MUTATION:
+        return []
+    mutation_type = schema.mutation_type
+    assert mutation_type is not None
+    collected = collect_subfields(
+        schema,
+        built.fragments,
+        built.variable_values,
+        built.operation,
+        mutation_type,
+        _root_details(built.operation),
+    )
+    found: list[PayloadTask] = []
+    for root_key, details in collected.grouped_field_set.items():
+        name = details[0].node.name.value
+        if name.startswith("__") or get_named_type(mutation_type.fields[name].type).name != (
+            "TaskPayload"
+        ):
+            continue
+        payload_type = schema.type_map["TaskPayload"]
+        assert isinstance(payload_type, GraphQLObjectType)
+        inner = collect_subfields(
+            schema, built.fragments, built.variable_values, built.operation, payload_type, details
+        )
+        for task_key, task_details in inner.grouped_field_set.items():
+            if task_details[0].node.name.value == "task":
+                found.append(PayloadTask(root_key, task_key, task_details))
+    return found
+
+
+def plan_tasks(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    viewer: Viewer | None,
+    now: datetime,
+    viewer_today: date | None,
+    dialect_name: str,
+    wanted: list[tuple[PayloadTask, int]],
+) -> Plan:
+    """One statement reading the tasks of mutation payloads (after the commit), each with its
+    own selection: an object keyed "0", "1"... in the order of wanted."""
+    built = Executor.build(schema, document, None, None, variables, operation_name)
+    if isinstance(built, list):
+        raise Declined("variables")
+    statement = Statement(dialect_named(dialect_name))
+    planner = Planner(
+        schema=schema,
+        fragments=built.fragments,
+        variables=built.variable_values,
+        operation=built.operation,
+        statement=statement,
+        viewer=viewer,
+        now=now,
+        viewer_today=viewer_today,
+    )
+    pairs = [
+        (str(index), planner.row("Task", "task", planner.param(key, "int"), payload.fields))
+        for index, (payload, key) in enumerate(wanted)
+    ]
+    if not pairs or len(pairs) > MAX_PAIRS:
+        raise Declined("payload count")
+    sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
+    return Plan(sql=sql, values=values, needs_value=())
 
 
 def _root_details(operation: Any) -> list[Any]:

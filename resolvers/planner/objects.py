@@ -103,14 +103,15 @@ class Planner:
         return self.dialect.json_value(f"(SELECT {body} FROM {table} {alias} WHERE {condition})")
 
     def rule(self, alternatives: list[Alternative], columns: Callable[[str], str]) -> str:
-        """A permissions rule as a SQL predicate; columns maps its attributes to SQL."""
+        """A permissions rule as a SQL predicate; columns maps its attributes to SQL. Few
+        parentheses: SQLite's parser has a fixed stack, and planned selections nest deep."""
         if not alternatives:
-            return "(1 = 0)"
+            return "1 = 0"
         rendered = []
         for tests in alternatives:
-            parts = [self._equals(columns(t.attribute), t.value) for t in tests]
-            rendered.append("(" + " AND ".join(parts or ["1 = 1"]) + ")")
-        return "(" + " OR ".join(rendered) + ")"
+            parts = [self._equals(columns(t.attribute), t.value) for t in tests] or ["1 = 1"]
+            rendered.append(parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")")
+        return rendered[0] if len(rendered) == 1 else "(" + " OR ".join(rendered) + ")"
 
     def _equals(self, column: str, value: int | bool | None) -> str:
         if value is None:
@@ -129,17 +130,20 @@ class Planner:
         return self.rule([tests for tests, _view in self.task_views()], _columns(alias))
 
     def task_shows(self, alias: str, part: TaskPart) -> str:
-        """The view of the task (first alternative that holds) shows part."""
-        clauses: list[str] = []
-        earlier: list[str] = []
+        """The view of the task (the first alternative that holds) shows part: an alternative
+        showing it holds, and no earlier one hiding it does."""
+        clauses: list[Alternative] = []
+        hiding: list[str] = []
         for tests, view in self.task_views():
-            holds = self.rule([tests], _columns(alias))
             if permissions.refusal(view, part) is not None:
                 raise Declined(f"{part.value} is refused to this view")
             if permissions.task_shows(view, part):
-                clauses.append(" AND ".join([holds, *(f"NOT {e}" for e in earlier)]))
-            earlier.append(holds)
-        return "(" + " OR ".join(clauses) + ")" if clauses else "(1 = 0)"
+                clauses.append(tests)
+                if hiding:
+                    raise Declined("a view showing a part after one hiding it")
+            else:
+                hiding.append(self.rule([tests], _columns(alias)))
+        return self.rule(clauses, _columns(alias))
 
     def today_of_provider(self, provider_column: str) -> str:
         """Today in the provider's timezone (the viewer's own from Python, others in SQL)."""
