@@ -128,7 +128,7 @@ class PlannedReads(SchemaExtension):
             try:  # a selection the planner declines is answered field by field, as before
                 trial = self._plan_reads(context, [(payload, 0) for payload in payloads])
                 if self._dialect(context) == "sqlite":  # its parser's stack is fixed: try it
-                    await planner.run(await context.connection(), "sqlite", trial)
+                    await planner.run(await context.connection(), trial, context.clock.now())
             except planner.Declined as reason:
                 OUTCOMES[f"declined payload: {reason}"] += 1
                 payloads = []
@@ -186,7 +186,6 @@ class PlannedReads(SchemaExtension):
             execution.variables,
             execution.operation_name,
             viewer,
-            context.clock.now(),
             context.today(viewer.provider_timezone) if viewer is not None else None,
             self._dialect(context),
             wanted,
@@ -200,34 +199,31 @@ class PlannedReads(SchemaExtension):
         self, context: Context, wanted: list[tuple[planner.PayloadTask, int]]
     ) -> dict[str, Any]:
         planned = self._plan_reads(context, wanted)
-        text = await planner.run(await context.connection(), self._dialect(context), planned)
+        text = await planner.run(await context.connection(), planned, context.clock.now())
         read: dict[str, Any] = orjson.loads(text)
         OUTCOMES["planned payload"] += len(wanted)
         return read
 
     async def _planned(self, context: Context) -> dict[str, Any] | None:
         execution = self.execution_context
-        assert execution.graphql_document is not None
+        assert execution.graphql_document is not None and execution.query is not None
         viewer = context.viewer
-        engine = context.services.session_factory.kw["bind"]
-        dialect = engine.dialect.name
-        try:
-            planned = planner.plan(
-                execution.schema._schema,
-                execution.graphql_document,
-                execution.variables,
-                execution.operation_name,
-                viewer,
-                context.clock.now(),
-                context.today(viewer.provider_timezone) if viewer is not None else None,
-                dialect,
-            )
-        except planner.Declined as reason:
-            log.debug("field by field: %s", reason)
-            OUTCOMES[f"declined: {reason}"] += 1
+        planned = planner.cached_plan(
+            execution.schema._schema,
+            execution.query,
+            execution.graphql_document,
+            execution.variables,
+            execution.operation_name,
+            viewer,
+            context.today(viewer.provider_timezone) if viewer is not None else None,
+            self._dialect(context),
+        )
+        if isinstance(planned, planner.Declined):
+            log.debug("field by field: %s", planned)
+            OUTCOMES[f"declined: {planned}"] += 1
             return None
         try:
-            text = await planner.run(await context.connection(), dialect, planned)
+            text = await planner.run(await context.connection(), planned, context.clock.now())
         except planner.Declined as reason:
             log.debug("field by field: %s", reason)
             OUTCOMES[f"declined: {reason}"] += 1

@@ -8,6 +8,8 @@ CASETASKS_PLANNER=check, which executes every read both ways and fails on a diff
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -22,12 +24,21 @@ from graphql import (
 from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 
-from resolvers.planner.objects import Declined, Planner
+from resolvers.planner.objects import NOW, Declined, Planner
 from resolvers.planner.roots import ROOTS, arguments
 from resolvers.planner.sql import MAX_PAIRS, Statement, dialect_named, install_sqlite
 from services.viewer import Viewer
 
-__all__ = ["Declined", "PayloadTask", "Plan", "install_sqlite", "plan", "plan_tasks"]
+__all__ = [
+    "Declined",
+    "PayloadTask",
+    "Plan",
+    "cached_plan",
+    "install_sqlite",
+    "plan",
+    "plan_tasks",
+    "run",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,54 @@ class Plan:
     values: list[Any]
     # Response keys whose null means the field-by-field path would answer with an error.
     needs_value: tuple[str, ...]
+    dialect: str
+
+    def bind(self, now: datetime) -> list[Any]:
+        """The values, with the request's instant in place of NOW."""
+        instant = dialect_named(self.dialect).adapt(now)
+        return [instant if value is NOW else value for value in self.values]
+
+
+_PLANS: OrderedDict[tuple[Any, ...], Plan | Declined] = OrderedDict()
+PLAN_CACHE_SIZE = 1024
+
+
+def cached_plan(
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    viewer: Viewer | None,
+    viewer_today: date | None,
+    dialect_name: str,
+) -> Plan | Declined:
+    """plan() remembered by query text, variables, viewer and day: the same inputs plan the
+    same statement (only the instant differs, bound at run time). The document itself is not
+    part of the key: hashing one walks the whole tree."""
+    key = (
+        id(schema),
+        query,
+        json.dumps(variables, sort_keys=True),
+        operation_name,
+        viewer,
+        viewer_today,
+        dialect_name,
+    )
+    found = _PLANS.get(key)
+    if found is not None:
+        _PLANS.move_to_end(key)
+        return found
+    try:
+        found = plan(
+            schema, document, variables, operation_name, viewer, viewer_today, dialect_name
+        )
+    except Declined as declined:
+        found = declined
+    _PLANS[key] = found
+    if len(_PLANS) > PLAN_CACHE_SIZE:
+        _PLANS.popitem(last=False)
+    return found
 
 
 def plan(
@@ -44,7 +103,6 @@ def plan(
     variables: dict[str, Any] | None,
     operation_name: str | None,
     viewer: Viewer | None,
-    now: datetime,
     viewer_today: date | None,
     dialect_name: str,
 ) -> Plan:
@@ -64,7 +122,6 @@ def plan(
         operation=operation,
         statement=statement,
         viewer=viewer,
-        now=now,
         viewer_today=viewer_today,
     )
     pairs: list[tuple[str, str]] = []
@@ -86,7 +143,7 @@ def plan(
         raise Declined("nothing selected")
     # As text: the driver would decode json into Python objects only for them to be encoded again.
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
-    return Plan(sql=sql, values=values, needs_value=tuple(needs_value))
+    return Plan(sql=sql, values=values, needs_value=tuple(needs_value), dialect=dialect_name)
 
 
 @dataclass(frozen=True)
@@ -142,7 +199,6 @@ def plan_tasks(
     variables: dict[str, Any] | None,
     operation_name: str | None,
     viewer: Viewer | None,
-    now: datetime,
     viewer_today: date | None,
     dialect_name: str,
     wanted: list[tuple[PayloadTask, int]],
@@ -160,7 +216,6 @@ def plan_tasks(
         operation=built.operation,
         statement=statement,
         viewer=viewer,
-        now=now,
         viewer_today=viewer_today,
     )
     pairs = [
@@ -170,7 +225,7 @@ def plan_tasks(
     if not pairs or len(pairs) > MAX_PAIRS:
         raise Declined("payload count")
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
-    return Plan(sql=sql, values=values, needs_value=())
+    return Plan(sql=sql, values=values, needs_value=(), dialect=dialect_name)
 
 
 def _root_details(operation: Any) -> list[Any]:
@@ -182,15 +237,16 @@ def _root_details(operation: Any) -> list[Any]:
     return [FieldDetails(root, None)]
 
 
-async def run(connection: Any, dialect_name: str, planned: Plan) -> str:
+async def run(connection: Any, planned: Plan, now: datetime) -> str:
     """The statement's single value, on the request's connection (the driver's own API: no
     ORM, no SQL compilation)."""
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
-    if dialect_name == "postgresql":
-        return str(await driver.fetchval(planned.sql, *planned.values))
+    values = planned.bind(now)
+    if planned.dialect == "postgresql":
+        return str(await driver.fetchval(planned.sql, *values))
     try:
-        cursor = await driver.execute(planned.sql, planned.values)
+        cursor = await driver.execute(planned.sql, values)
     except Exception as error:
         # SQLite's parser has a fixed stack: a deeply nested selection is executed field by field.
         if "parser stack overflow" in str(error):

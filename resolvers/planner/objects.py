@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from graphql import (
@@ -25,6 +25,16 @@ from resolvers.planner.sql import MAX_PAIRS, Dialect, Statement, quote
 from services import permissions
 from services.permissions import Alternative, TaskPart, TaskView
 from services.viewer import ClientViewer, StaffViewer, Viewer
+
+
+class Now:
+    """Stands for the request's instant among a plan's values, so that plans can be reused."""
+
+    def __repr__(self) -> str:
+        return "NOW"
+
+
+NOW = Now()
 
 
 class Declined(Exception):
@@ -44,7 +54,6 @@ class Planner:
     operation: OperationDefinitionNode
     statement: Statement
     viewer: Viewer | None
-    now: datetime
     viewer_today: date | None
     _aliases: int = field(default=0)
 
@@ -147,7 +156,7 @@ class Planner:
 
     def today_of_provider(self, provider_column: str) -> str:
         """Today in the provider's timezone (the viewer's own from Python, others in SQL)."""
-        now = self.param(self.now, "timestamptz")
+        now = self.param(NOW, "timestamptz")
         tz = f"(SELECT p.timezone FROM service_provider p WHERE p.id = {provider_column})"
         elsewhere = self.dialect.local_date(now, tz)
         if self.viewer is None or self.viewer_today is None:
