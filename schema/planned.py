@@ -132,6 +132,9 @@ class PlannedReads(SchemaExtension):
             except planner.Declined as reason:
                 OUTCOMES[f"declined payload: {reason}"] += 1
                 payloads = []
+            except Exception:  # the mutation itself runs next, and reports what is wrong
+                log.debug("trying a payload's plan failed", exc_info=True)
+                payloads = []
         if payloads and not checking:
             execution.graphql_document = _asking_for_ids(execution.graphql_document, payloads)
         yield

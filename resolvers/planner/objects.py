@@ -19,7 +19,7 @@ from graphql import (
     OperationDefinitionNode,
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
-from graphql.execution.values import VariableValues
+from graphql.execution.values import VariableValues, get_argument_values
 
 from resolvers.planner.sql import MAX_PAIRS, Dialect, Statement, quote
 from services import permissions
@@ -81,14 +81,23 @@ class Planner:
     def obj(self, type_name: str, alias: str, fields: Fields) -> str:
         """The JSON object of the row `alias` of type_name, for the selections in fields."""
         render = OBJECT_FIELDS[type_name]
+        with_arguments = FIELDS_WITH_ARGUMENTS.get(type_name, {})
         pairs: list[tuple[str, str]] = []
         for key, details in self.subfields(type_name, fields).items():
             name = details[0].node.name.value
-            if any(d.node.arguments for d in details):
-                raise Declined(f"{type_name}.{name} with arguments")
             if name == "__typename":
                 pairs.append((key, quote(type_name)))
                 continue
+            if name in with_arguments:
+                object_type = self.schema.type_map[type_name]
+                assert isinstance(object_type, GraphQLObjectType)
+                args = get_argument_values(
+                    object_type.fields[name], details[0].node, self.variables
+                )
+                pairs.append((key, with_arguments[name](self, alias, details, args)))
+                continue
+            if any(d.node.arguments for d in details):
+                raise Declined(f"{type_name}.{name} with arguments")
             field_sql = render.get(name)
             if field_sql is None:
                 raise Declined(f"{type_name}.{name}")
@@ -418,6 +427,81 @@ OBJECT_FIELDS: dict[str, dict[str, FieldSql]] = {
     "ServiceProviderGroup": GROUP,
     "TaskSeries": SERIES,
     "Notification": NOTIFICATION,
+}
+
+
+# ---------------------------------------------------------------- lists under a row
+
+ListSql = Callable[[Planner, str, Fields, dict[str, Any]], str]
+
+
+def _staff_list(p: Planner, provider: str, fields: Fields, active_only: bool) -> str:
+    s = p.alias("s")
+    where = f"{s}.provider_id = {provider}" + (f" AND {s}.active = TRUE" if active_only else "")
+    return p.dialect.array(
+        p.obj("Staff", s, fields), f"staff {s} WHERE {where}", f"{s}.name, {s}.id"
+    )
+
+
+def _provider_staff(p: Planner, alias: str, fields: Fields, args: dict[str, Any]) -> str:
+    """services.staff.list_staff: own staff (inactive too on request); a recipient's active
+    staff for a sender holding the group Tasks permission; nobody else's."""
+    viewer = p.viewer
+    if not isinstance(viewer, StaffViewer):
+        raise Declined("ServiceProvider.staff is for staff")
+    own = p.param(viewer.provider_id, "int")
+    include_inactive = bool(_argument(args, "include_inactive"))
+    own_staff = _staff_list(p, f"{alias}.id", fields, not include_inactive)
+    branches = f"WHEN {alias}.id = {own} THEN {own_staff} "
+    if permissions.may_send_to_group(viewer) and viewer.group_id is not None:
+        group = p.param(viewer.group_id, "int")
+        branches += (
+            f"WHEN {alias}.group_id = {group} THEN {_staff_list(p, f'{alias}.id', fields, True)} "
+        )
+    return f"CASE {branches}ELSE {_empty_list(p)} END"
+
+
+def _recipient_list(p: Planner, fields: Fields, condition: Callable[[str], str]) -> str:
+    r = p.alias("p")
+    return p.dialect.array(
+        p.obj("ServiceProvider", r, fields),
+        f"service_provider {r} WHERE {condition(r)}",
+        f"{r}.name, {r}.id",
+    )
+
+
+def _argument(args: dict[str, Any], python_name: str) -> Any:
+    camel = python_name.split("_")[0] + "".join(w.title() for w in python_name.split("_")[1:])
+    return args.get(python_name, args.get(camel))
+
+
+def _task_recipients(p: Planner, alias: str, fields: Fields, _args: dict[str, Any]) -> str:
+    """services.providers.task_recipients, shown on the viewer's own provider only."""
+    viewer = p.viewer
+    if not isinstance(viewer, StaffViewer):
+        raise Declined("ServiceProvider.taskRecipients is for staff")
+    if not permissions.may_send_to_group(viewer) or viewer.group_id is None:
+        return _empty_list(p)
+    own = p.param(viewer.provider_id, "int")
+    group = p.param(viewer.group_id, "int")
+    others = _recipient_list(p, fields, lambda r: f"{r}.group_id = {group} AND {r}.id <> {own}")
+    return f"CASE WHEN {alias}.id = {own} THEN {others} ELSE {_empty_list(p)} END"
+
+
+def _group_providers(p: Planner, alias: str, fields: Fields, _args: dict[str, Any]) -> str:
+    return _recipient_list(p, fields, lambda r: f"{r}.group_id = {alias}.id")
+
+
+def _client_tasks(p: Planner, alias: str, fields: Fields, args: dict[str, Any]) -> str:
+    from resolvers.planner.roots import client_tasks
+
+    return client_tasks(p, alias, fields, args)
+
+
+FIELDS_WITH_ARGUMENTS: dict[str, dict[str, ListSql]] = {
+    "ServiceProvider": {"staff": _provider_staff, "taskRecipients": _task_recipients},
+    "ServiceProviderGroup": {"providers": _group_providers},
+    "Client": {"tasks": _client_tasks},
 }
 
 

@@ -281,6 +281,41 @@ def my_tasks(p: Planner, fields: Fields, args: dict[str, Any]) -> str:
     )
 
 
+def client_tasks(p: Planner, client: str, fields: Fields, args: dict[str, Any]) -> str:
+    """Client.tasks: the Tasks screen filtered to the client (services.task_queries)."""
+    staff = _checked(lambda: permissions.require_tasks(p.viewer))
+    args = {_snake(name): value for name, value in args.items()}
+    task_filter = task_queries.TaskFilter(include_completed=bool(args.get("include_completed")))
+    limit = _checked(lambda: check_page_size(args.get("first")))
+    order = task_queries.TaskOrder.DUE_DATE_ASC
+    scope = permissions.task_list_scope(staff)
+    after = args.get("after")
+
+    def where(a: str) -> list[str]:
+        conditions = [p.rule([scope], lambda attribute: f"{a}.{attribute}")]
+        conditions.append(f"{a}.client_id = {client}.id")
+        return conditions + _task_filter(p, task_filter, a)
+
+    def where_after(a: str) -> list[str]:
+        keyset = _task_after(p, order, after, a)
+        return [*where(a), keyset] if keyset else where(a)
+
+    def total(_table: str) -> str:
+        counted = p.alias("t")
+        return f"(SELECT count(*) FROM task {counted} WHERE {' AND '.join(where(counted))})"
+
+    page = Page(
+        p,
+        "task",
+        where_after,
+        lambda a: _task_order(order, a),
+        limit,
+        _task_cursor(p, order),
+        {"totalCount": total},
+    )
+    return page.connection("TaskConnection", "Task", fields)
+
+
 def task(p: Planner, fields: Fields, args: dict[str, Any]) -> str:
     _checked(lambda: permissions.require_task_reader(p.viewer))
     key = key_of(args["id"], "Task")
@@ -421,6 +456,28 @@ def node(p: Planner, fields: Fields, args: dict[str, Any]) -> str:
             p.param(key, "int"),
             fields,
             where=lambda a: f"{a}.recipient_id = {mine}",
+        )
+    if type_name == "ServiceProvider":
+        viewer = _checked(lambda: permissions.require_signed_in(p.viewer))
+        own = p.param(viewer.provider_id, "int")
+        group = viewer.group_id if isinstance(viewer, StaffViewer) else None
+        same_group = f" OR {{a}}.group_id = {p.param(group, 'int')}" if group else ""
+        return p.row(
+            "ServiceProvider",
+            "service_provider",
+            p.param(key, "int"),
+            fields,
+            where=lambda a: f"({a}.id = {own}{same_group.format(a=a)})",
+        )
+    if type_name == "ServiceProviderGroup":
+        if not _checked(lambda: permissions.sees_group(p.viewer, key)):
+            raise Declined("another group")
+        return p.row("ServiceProviderGroup", "service_provider_group", p.param(key, "int"), fields)
+    if type_name == "TaskSeries":
+        staff = _checked(lambda: permissions.require_tasks(p.viewer))
+        provider = p.param(staff.provider_id, "int")
+        return p.row(
+            "TaskSeries", "task_series", p.param(key, "int"), fields, where=_of_provider(provider)
         )
     if type_name == "Staff":
         staff = _checked(lambda: permissions.require_staff(p.viewer))
