@@ -14,12 +14,11 @@ import strawberry
 
 from models import Task as TaskRow
 from models import TaskEvent as TaskEventRow
-from models import TaskStatus as Status
 from resolvers.context import Context
 from schema.enums import TaskEventKind, TaskKind, TaskStatus
 from schema.node import Node, computed, row_type_check
 from schema.people import Client, ServiceProvider, Staff, Viewer
-from services import permissions
+from services import permissions, rules
 from services.permissions import TaskPart, TaskView
 
 if TYPE_CHECKING:
@@ -63,14 +62,18 @@ def _overdue(task: TaskRow, ctx: Context) -> bool | Awaitable[bool]:
     timezone = ctx.timezones.get(task.provider_id)
     if timezone is None:
         return _overdue_later(task, ctx)
-    return task.status == Status.OPEN and task.due_date < ctx.today(timezone)
+    return _is_overdue(task, ctx.today(timezone))
+
+
+def _is_overdue(task: TaskRow, today: date) -> bool:
+    return rules.holds([rules.overdue(today)], {"status": task.status, "due_date": task.due_date})
 
 
 async def _overdue_later(task: TaskRow, ctx: Context) -> bool:
     provider = await ctx.loaders.provider.load(task.provider_id)
     assert provider is not None
     ctx.timezones[task.provider_id] = provider.timezone
-    return task.status == Status.OPEN and task.due_date < ctx.today(provider.timezone)
+    return _is_overdue(task, ctx.today(provider.timezone))
 
 
 def _shows(task: TaskRow, ctx: Context, part: TaskPart) -> bool:

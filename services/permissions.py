@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from models import Task
 from services.errors import Forbidden, NotFound, Unauthenticated
+from services.rules import Alternative, Equals, holds
 from services.viewer import ClientViewer, StaffViewer, Viewer
 
 
@@ -68,28 +66,8 @@ def may_send_to_group(viewer: StaffViewer) -> bool:
 
 # ---------------------------------------------------------------- rules as data
 #
-# The rules that depend on a row (what a task shows, what a staff member shows) are written once
-# as data: for a given viewer, an ordered list of alternatives, each a conjunction of "this
-# attribute of the row equals that value". The functions below evaluate them on loaded rows;
-# the read planner (resolvers/planner) renders the same alternatives as SQL predicates, so
-# both paths apply one rule.
-
-
-@dataclass(frozen=True, slots=True)
-class Equals:
-    """attribute == value, for a row attribute the planner knows how to reach in SQL."""
-
-    attribute: str
-    value: int | bool | None
-
-
-Alternative = tuple[Equals, ...]
-"""All of its tests hold. An empty alternative always holds."""
-
-
-def holds(alternatives: Sequence[Alternative], row: Mapping[str, Any]) -> bool:
-    """Whether any alternative holds for a row given as attribute -> value."""
-    return any(all(row[t.attribute] == t.value for t in tests) for tests in alternatives)
+# What a task or a staff member shows depends on who looks: written once as data (services.rules),
+# evaluated here on loaded rows, rendered as SQL by the read planner.
 
 
 def staff_details_rule(viewer: Viewer | None) -> list[Alternative]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import Task, TaskKind, TaskResponsible, TaskStatus
-from services import permissions
+from services import permissions, rules
 from services.clock import Clock, today_in
 from services.errors import BadRequest, NotFound
 from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
@@ -46,9 +46,16 @@ class TaskPage:
     total_count: int
 
 
-def _in_scope(alternative: permissions.Alternative) -> Any:
-    """A permissions scope as a SQLAlchemy condition on Task."""
-    return and_(*(getattr(Task, test.attribute) == test.value for test in alternative))
+def _in_scope(alternative: rules.Alternative) -> Any:
+    """A rule's alternative as a SQLAlchemy condition on Task."""
+    return and_(
+        *(
+            getattr(Task, t.attribute) < t.value
+            if isinstance(t, rules.Before)
+            else getattr(Task, t.attribute) == t.value
+            for t in alternative
+        )
+    )
 
 
 def _sort_key(order: TaskOrder, task: Task) -> list[Any]:
@@ -83,7 +90,7 @@ def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
     if f.due_to is not None:
         conditions.append(Task.due_date <= f.due_to)
     if f.overdue is not None:
-        late = and_(col(Task.status) == TaskStatus.OPEN, col(Task.due_date) < today)
+        late = _in_scope(rules.overdue(today))
         conditions.append(late if f.overdue else ~late)
     if f.kind is not None:
         conditions.append(Task.kind == f.kind)

@@ -23,7 +23,8 @@ from graphql.execution.values import VariableValues, get_argument_values
 
 from resolvers.planner.sql import MAX_PAIRS, Dialect, Statement, quote
 from services import permissions
-from services.permissions import Alternative, TaskPart, TaskView
+from services.permissions import TaskPart, TaskView
+from services.rules import Alternative, Before, Test, overdue
 from services.viewer import ClientViewer, StaffViewer, Viewer
 
 
@@ -127,15 +128,20 @@ class Planner:
             return "1 = 0"
         rendered = []
         for tests in alternatives:
-            parts = [self._equals(columns(t.attribute), t.value) for t in tests] or ["1 = 1"]
+            parts = [self._equals(columns(t.attribute), t) for t in tests] or ["1 = 1"]
             rendered.append(parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")")
         return rendered[0] if len(rendered) == 1 else "(" + " OR ".join(rendered) + ")"
 
-    def _equals(self, column: str, value: int | bool | None) -> str:
+    def _equals(self, column: str, test: Test) -> str:
+        value = test.value
+        if isinstance(test, Before):
+            return f"{column} < {self.param(value, 'date')}"
         if value is None:
             return f"{column} IS NULL"
         if isinstance(value, bool):
             return f"{column} = {'TRUE' if value else 'FALSE'}"
+        if isinstance(value, str):
+            return f"{column} = {self.param(value, 'text')}"
         return f"{column} = {self.param(value, 'int')}"
 
     # ------------------------------------------------------------ tasks and their views
@@ -219,8 +225,15 @@ def _when_shown(part: TaskPart, value: FieldSql, otherwise: str = "NULL") -> Fie
 
 
 def _task_overdue(p: Planner, alias: str, _f: Fields) -> str:
+    """rules.overdue, with today in the task's provider's timezone (a SQL expression here)."""
     today = p.today_of_provider(f"{alias}.provider_id")
-    return p.dialect.boolean(f"({alias}.status = 'OPEN' AND {alias}.due_date < {today})")
+    tests = [
+        f"{alias}.{t.attribute} < {today}"
+        if isinstance(t, Before)
+        else p.rule([(t,)], _columns(alias))
+        for t in overdue(date.min)
+    ]
+    return p.dialect.boolean("(" + " AND ".join(tests) + ")")
 
 
 def _responsible(p: Planner, alias: str, fields: Fields) -> str:

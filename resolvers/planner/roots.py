@@ -20,6 +20,7 @@ from services import permissions, task_queries
 from services.errors import DomainError
 from services.notifications import notification_id_of
 from services.pagination import check_page_size, decode_cursor
+from services.rules import overdue
 from services.validation import clean, contains_pattern
 from services.viewer import ClientViewer, StaffViewer
 
@@ -198,7 +199,7 @@ def _task_filter(p: Planner, f: task_queries.TaskFilter, a: str) -> list[str]:
         conditions.append(f"{a}.due_date <= {p.param(f.due_to, 'date')}")
     if f.overdue is not None:
         assert p.viewer_today is not None
-        late = f"({a}.status = 'OPEN' AND {a}.due_date < {p.param(p.viewer_today, 'date')})"
+        late = p.rule([overdue(p.viewer_today)], lambda attribute: f"{a}.{attribute}")
         conditions.append(late if f.overdue else f"NOT {late}")
     if f.kind is not None:
         conditions.append(f"{a}.kind = {p.param(f.kind.value, 'text')}")
