@@ -280,6 +280,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
     print(f"results: {path}")
     if args.quick:  # a quick look: the JSON and the table here; bench/README.md keeps full runs
         print(report.table(finished))
+        print("\n" + report.bars_table(finished, RESULTS))
     else:
         report.write(finished, path)
     return finished

@@ -101,7 +101,10 @@ def read_collapsed(text: str) -> Counter[tuple[str, ...]]:
     for line in text.splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
-            stacks[tuple(stack.split(";"))] += int(count)
+            frames = stack.split(";")
+            if frames[0].startswith("process "):  # --subprocesses names the process first
+                frames = frames[1:]
+            stacks[tuple(frames)] += int(count)
     return stacks
 
 

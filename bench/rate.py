@@ -124,15 +124,37 @@ async def pages(
                     flush=True,
                 )
                 result = {
-                    "bench": "B2" if name == "casetasks" else "B3",
+                    "bench": "check" if not variant.checks_page else variant.bench,
                     "variant": variant.name,
                     "server": name,
                     "rate": rate,
                     "median": median,
                     "runs": runs,
                 }
-                if args.profile and name == "casetasks":
+                if args.profile and name == "casetasks" and variant.checks_page:
                     profile_stem = args.results / f"{stem}-profile-page-{rate:g}"
-                    result["profile"] = await profiled(server, profile_stem, run)
+                    result["profiles"] = {
+                        "page": await profiled(server, profile_stem, run),
+                        "{__typename} signed in": await _profile_typename(
+                            args, server, token, stem
+                        ),
+                    }
                 found.append(result)
     return found
+
+
+async def _profile_typename(
+    args: argparse.Namespace, server: servers.Server, token: str | None, stem: str
+) -> dict[str, Any]:
+    """Signed-in `{__typename}` under py-spy, closed loop as in B1: the cost of signing in."""
+    (variant,) = [
+        v
+        for v in variants.for_server("casetasks", token, "default")
+        if v.name == "casetasks {__typename} signed in"
+    ]
+
+    async def run() -> dict[str, Any]:
+        measured = await load.measure(server.port, variant.request, args.connections, args.seconds)
+        return {"p95_ms": measured.p95_ms, "req_per_s": round(measured.rate, 1)}
+
+    return await profiled(server, args.results / f"{stem}-profile-typename", run)

@@ -428,7 +428,8 @@ async def measure(
             "runs": runs,
         }
         if args.profile:
-            found["profile"] = await rate.profiled(
+            found["profiles"] = {}
+            found["profiles"]["writes"] = await rate.profiled(
                 server, args.results / f"{stem}-profile-writes-{args.write_rate:g}", run
             )
     return found
