@@ -14,8 +14,9 @@ Run in its own process pinned to the load core:
 SPEC: {"port", "rate", "count", "connections", "drain_seconds", "keep_bodies",
 "requests": [raw HTTP/1.1 request, base64]}; request i is requests[i % len(requests)].
 OUT: per request its latency in ms (from its due time), HTTP status (0: no reply by the
-deadline, -1: the connection failed) and, with keep_bodies, the reply body; and how late the
-generator sent each request (its own lag, which must stay small for the figures to hold).
+deadline, -1: the connection failed, -2: not sent by the deadline for want of a connection)
+and, with keep_bodies, the reply body; and how late the generator sent each request (its own
+lag, which must stay small for the figures to hold).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 
 NO_REPLY = 0
 FAILED = -1
+NOT_SENT = -2  # still waiting for a connection at the deadline
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -101,6 +103,7 @@ class _Run:
                     self.opened += 1
                 reader, writer = connection
                 writer.write(self.requests[i % len(self.requests)])
+                self.statuses[i] = NO_REPLY
                 status, body, keep = await read_response(reader)
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 self.statuses[i] = FAILED
@@ -126,7 +129,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         keep_bodies=bool(spec.get("keep_bodies")),
         connections=asyncio.Semaphore(int(spec["connections"])),
         latencies=[None] * count,
-        statuses=[NO_REPLY] * count,
+        statuses=[NOT_SENT] * count,
         bodies=[None] * count,
     )
     lag: list[float] = []
@@ -203,6 +206,7 @@ def summary(out: dict[str, Any], ok: Sequence[bool] | None = None) -> dict[str, 
         "requests": len(latencies),
         "answered": len(answered),
         "errors": missing,
+        "not_sent": sum(1 for s in statuses if s == NOT_SENT),
         "req_per_s": round(len(answered) / out["seconds"], 1) if out["seconds"] else 0.0,
         "p50_ms": _round(pick(50)),
         "p95_ms": _round(pick(95)),
