@@ -46,6 +46,14 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
+def percentile_with_missing(values: Sequence[float | None], p: float) -> float | None:
+    """As percentile, with None (no good reply) slower than any value: None when the rank
+    falls among them."""
+    answered = sorted(v for v in values if v is not None)
+    rank = max(1, min(len(values), -(-len(values) * p // 100)))
+    return answered[int(rank) - 1] if rank <= len(answered) else None
+
+
 def raw_request(
     method: str, path: str, body: bytes = b"", headers: Sequence[tuple[str, str]] = ()
 ) -> bytes:
@@ -185,9 +193,7 @@ def summary(out: dict[str, Any], ok: Sequence[bool] | None = None) -> dict[str, 
     missing = len(latencies) - len(answered)
 
     def pick(p: float) -> float | None:
-        # Missing requests sort last: the percentile is a reply only while it lies below them.
-        rank = max(1, min(len(latencies), -(-len(latencies) * p // 100)))
-        return sorted(answered)[int(rank) - 1] if rank <= len(answered) else None
+        return percentile_with_missing(latencies, p)
 
     per_second: list[dict[str, Any]] = []
     step = max(1, round(out["rate"]))

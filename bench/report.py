@@ -555,16 +555,41 @@ def profiles_list(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _parts(folder: Path, size: str, quick: bool) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """The newest result of the size holding each part: closed loop, fixed rate, B4 (a sitting
+    may measure them in separate runs with --only)."""
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for path in sorted(folder.glob(f"*-{size}{'-quick' if quick else ''}.json")):
+        result = json.loads(path.read_text())
+        for part, key in (("closed", "variants"), ("rate", "fixed_rate"), ("B4", "writes")):
+            if result.get(key):
+                found[part] = (path, result)
+    return found
+
+
 def summary_section(folder: Path, quick: bool) -> str:
-    """The bars from the newest L result (else the newest S), with their plot and profiles."""
-    newest = _newest(folder, "L", quick) or _newest(folder, "S", quick)
-    if newest is None:
+    """The bars from the newest L results (else S), with their plot and profiles."""
+    parts = _parts(folder, "L", quick) or _parts(folder, "S", quick)
+    if not parts:
         return "(No result yet.)"
-    path, result = newest
+    _, base = parts.get("closed") or next(iter(parts.values()))
+    result = base | {
+        "fixed_rate": parts["rate"][1]["fixed_rate"] if "rate" in parts else [],
+        "writes": parts["B4"][1]["writes"] if "B4" in parts else None,
+    }
+    if "rate" in parts:
+        result["settings"] = result["settings"] | {"rate": parts["rate"][1]["settings"]["rate"]}
+    if "B4" in parts:
+        write_rate = parts["B4"][1]["settings"]["write_rate"]
+        result["settings"] = result["settings"] | {"write_rate": write_rate}
+    sources = {path.name for path, _ in parts.values()}
     lines = [bars_table(result, folder)]
-    picture = path.with_name(path.stem + "-open.png")
-    if picture.exists():
-        lines += ["", f"![open-loop latency, {path.stem}](results/{picture.name})"]
+    if len(sources) > 1:
+        lines += ["", "From " + ", ".join(f"[{n}](results/{n})" for n in sorted(sources)) + "."]
+    for path in sorted({path for path, _ in parts.values()}):
+        picture = path.with_name(path.stem + "-open.png")
+        if picture.exists():
+            lines += ["", f"![open-loop latency, {path.stem}](results/{picture.name})"]
     found = profiles_list(result)
     if found:
         lines += ["", "Profiles of the casetasks server (py-spy, `--profile`):", "", found]

@@ -393,14 +393,14 @@ async def run_once(
     by_kind: dict[str, dict[str, float | None]] = {}
     for kind in FIELDS:
         mine = [
-            v
+            v if good else None
             for c, v, good in zip(changes, out["latencies_ms"], ok, strict=True)
-            if c.kind == kind and good and v is not None
+            if c.kind == kind
         ]
         by_kind[kind] = {
-            "count": sum(1 for c in changes if c.kind == kind),
-            "p50_ms": openloop.percentile(mine, 50),
-            "p95_ms": openloop.percentile(mine, 95),
+            "count": len(mine),
+            "p50_ms": openloop.percentile_with_missing(mine, 50),
+            "p95_ms": openloop.percentile_with_missing(mine, 95),
         }
     return measured | {"by_kind": by_kind, "verification": checked}
 

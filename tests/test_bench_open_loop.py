@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from datetime import date
 
-from bench import openloop, profile, writes
+from bench import openloop, profile, report, writes
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -79,3 +79,18 @@ def test_profile_summary_groups_own_time_by_package() -> None:
     assert "75.0%       3  SQLAlchemy" in text
     assert "ours (services)" in text
     assert profile.flamegraph(stacks, "t").startswith("<svg")
+
+
+def test_bars_say_met_or_missed_and_by_how_much() -> None:
+    short = report._ratio_bar("page vs PostGraphile", 0.8, 1.0, "[flame graph](x.svg)")
+    assert (short.met, short.margin, short.profile) == (
+        False,
+        "20% short: needs 1.2x the rate",
+        "[flame graph](x.svg)",
+    )
+    assert report._ratio_bar("signed in", 0.6, 0.5, "p").margin == "20% over"
+    slow = report._latency_bar("B4", 125.0, None, "p")
+    assert (slow.met, slow.measured, slow.margin) == (False, "125.0 ms", "2.5x the limit")
+    unanswered = report._latency_bar("page", None, 10_000.0, "p")
+    assert unanswered.met is False and unanswered.measured.startswith("> 10,000 ms")
+    assert report._latency_bar("B4", None, None, "p").met is None
