@@ -86,11 +86,15 @@ async def recording(pid: int, stem: Path) -> AsyncIterator[Recording]:
     if not raw.exists():
         found.note = f"py-spy wrote nothing: {err.decode()[-300:]}"
         return
-    stacks = read_collapsed(raw.read_text())
-    found.samples = sum(stacks.values())
-    stem.with_suffix(".speedscope.json").write_text(json.dumps(speedscope(stacks, stem.name)))
-    stem.with_suffix(".svg").write_text(flamegraph(stacks, stem.name))
-    stem.with_suffix(".txt").write_text(summary(stacks, stem.name))
+    try:
+        stacks = read_collapsed(raw.read_text())
+        found.samples = sum(stacks.values())
+        stem.with_suffix(".speedscope.json").write_text(json.dumps(speedscope(stacks, stem.name)))
+        stem.with_suffix(".svg").write_text(flamegraph(stacks, stem.name))
+        stem.with_suffix(".txt").write_text(summary(stacks, stem.name))
+    except (ValueError, IndexError, OSError) as error:  # a profile never stops the bench
+        found.note = f"the profile could not be read ({error!r}); raw stacks kept in {raw.name}"
+        return
     found.files = [stem.name + suffix for suffix in (".svg", ".speedscope.json", ".txt")]
     raw.unlink()
 
@@ -103,7 +107,7 @@ def read_collapsed(text: str) -> Counter[tuple[str, ...]]:
         if stack and count.isdigit():
             frames = stack.split(";")
             if frames[0].startswith("process "):  # --subprocesses names the process first
-                frames = frames[1:]
+                frames = frames[1:] or ["(no Python frame)"]
             stacks[tuple(frames)] += int(count)
     return stacks
 

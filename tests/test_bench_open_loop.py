@@ -94,3 +94,9 @@ def test_bars_say_met_or_missed_and_by_how_much() -> None:
     unanswered = report._latency_bar("page", None, 10_000.0, "p")
     assert unanswered.met is False and unanswered.measured.startswith("> 10,000 ms")
     assert report._latency_bar("B4", None, None, "p").met is None
+
+
+def test_a_sample_without_python_frames_is_kept() -> None:
+    stacks = profile.read_collapsed('process 1:"python" 2\n')
+    assert stacks == {("(no Python frame)",): 2}
+    assert "(no Python frame)" in profile.summary(stacks, "t")
