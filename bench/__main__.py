@@ -68,6 +68,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--write-rate", type=float, default=100.0, help="B4 mutations/s")
     parser.add_argument(
+        "--sweep",
+        type=lambda text: [float(r) for r in text.split(",")],
+        default=[],
+        help="also the page at each of these rates, one run each (e.g. 25,50,100,200,400)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="py-spy the casetasks server (bench/profile.py)"
     )
     parser.add_argument(
@@ -259,6 +265,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
             "rate": args.rate,
             "check_rate": args.check_rate,
             "write_rate": args.write_rate,
+            "sweep": args.sweep,
             "only": sorted(args.only),
             "seed": args.seed,
             "load_generator": load.tool(),

@@ -131,6 +131,8 @@ async def pages(
                     "median": median,
                     "runs": runs,
                 }
+                if args.sweep and variant.checks_page:
+                    result["sweep"] = await _sweep(args, server, request)
                 if args.profile and name == "casetasks" and variant.checks_page:
                     profile_stem = args.results / f"{stem}-profile-page-{rate:g}"
                     result["profiles"] = {
@@ -140,6 +142,26 @@ async def pages(
                         ),
                     }
                 found.append(result)
+    return found
+
+
+async def _sweep(
+    args: argparse.Namespace, server: servers.Server, request: bytes
+) -> list[dict[str, Any]]:
+    """One run at each rate of --sweep: the page's latency against the offered rate."""
+    found = []
+    for rate in args.sweep:
+        await settle(server.pid)
+        out = await openloop.measure(
+            server.port, [request], rate, max(1, round(rate * args.seconds))
+        )
+        measured = openloop.summary(out)
+        del measured["per_second"]
+        found.append(measured)
+    print(
+        "    sweep p95 ms: " + ", ".join(f"{m['offered_per_s']:g}/s {m['p95_ms']}" for m in found),
+        flush=True,
+    )
     return found
 
 

@@ -274,6 +274,23 @@ def fixed_rate_table(result: dict[str, Any]) -> str:
         " requests without a good reply 10 s after the last was due (they count as slower than"
         ' any reply, so a p95 among them shows as "> the least they waited"). Median run by p95.',
     ]
+    sweeps = [f for f in entries if f.get("sweep")]
+    if sweeps:
+        lines += [
+            "",
+            "Latency against rate (`--sweep`, one run per rate):",
+            "",
+            "| variant | offered /s | replies /s | p50 ms | p95 ms | p99 ms | no reply |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for found in sweeps:
+            for m in found["sweep"]:
+                lower = m.get("unanswered_lower_bound_ms")
+                lines.append(
+                    f"| {found['variant']} | {_cell(m['offered_per_s'])} | {_cell(m['req_per_s'])}"
+                    f" | {_ms(m['p50_ms'], lower)} | {_ms(m['p95_ms'], lower)}"
+                    f" | {_ms(m['p99_ms'], lower)} | {m['errors']} of {m['requests']} |"
+                )
     if result.get("writes"):
         lines += ["", writes_table(result["writes"])]
     return "\n".join(lines)
@@ -504,7 +521,12 @@ def plot_open(result: dict[str, Any], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5))
+    sweeps = [f for f in entries if f.get("sweep")]
+    panels = 3 if sweeps else 2
+    figure, axes = plt.subplots(1, panels, figsize=(7 * panels, 5))
+    left, right = axes[0], axes[1]
+    if sweeps:
+        _plot_sweep(axes[2], sweeps)
     for found in entries:
         seconds = found["median"]["per_second"]
         label = f"{found['variant']} at {found['rate']:g}/s"
@@ -543,6 +565,28 @@ def plot_open(result: dict[str, Any], path: Path) -> bool:
     figure.savefig(path, dpi=90)
     plt.close(figure)
     return True
+
+
+def _plot_sweep(axis: Any, sweeps: list[dict[str, Any]]) -> None:
+    """p95 against the offered rate (--sweep); a point with no p95 (too many without a reply)
+    is drawn at the least those requests waited, hollow."""
+    for found in sweeps:
+        points = sorted([*found["sweep"], found["median"]], key=lambda m: float(m["offered_per_s"]))
+        rates = [m["offered_per_s"] for m in points]
+        p95 = [m["p95_ms"] or m.get("unanswered_lower_bound_ms") or float("nan") for m in points]
+        line = axis.plot(rates, p95, marker="o", label=found["variant"])[0]
+        hollow = [(r, v) for r, v, m in zip(rates, p95, points, strict=True) if not m["p95_ms"]]
+        if hollow:
+            axis.plot(
+                *zip(*hollow, strict=True), "o", markerfacecolor="white", color=line.get_color()
+            )
+    axis.axhline(LIMIT_MS, color="grey", linestyle="--")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("offered requests/s (log)")
+    axis.set_ylabel("p95 ms from due time (log)")
+    axis.set_title("latency against rate", fontsize=10)
+    axis.legend(fontsize=7)
 
 
 def profiles_list(result: dict[str, Any]) -> str:
