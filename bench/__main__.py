@@ -1,8 +1,9 @@
 """`make bench`: B1 `{__typename}`, B2 the Tasks page through casetasks, B3 the same page from a
 raw asyncpg route and from PostGraphile 5, in one run against one generated database, then the
-same three pages with PostgreSQL forced to custom plans.
+same three pages with PostgreSQL forced to custom plans; then, open loop, the pages at a fixed
+rate (bench/rate.py) and B4, mutations at a fixed rate checked afterwards (bench/writes.py).
 
-    python -m bench --size S --quick        # about two minutes
+    python -m bench --size S --quick        # about four minutes
     python -m bench --size L                # 1M tasks: the load, then 3 x 20 s per variant
 """
 
