@@ -225,7 +225,7 @@ def flamegraph(stacks: Counter[tuple[str, ...]], title: str, width: int = 1400) 
         y = height - (level + 1) * row
         hue = 10 + zlib.crc32(package_of_short(name).encode()) % 50
         label = html.escape(name)
-        text = label[: int(w / 7)] if w > 30 else ""
+        text = html.escape(name[: int(w / 7)]) if w > 30 else ""
         boxes.append(
             f"<g><title>{label} ({node.count} samples, {node.count / total:.1%})</title>"
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 1}"'

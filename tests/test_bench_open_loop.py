@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import date
+from xml.etree import ElementTree
 
 from bench import openloop, profile, report, writes
 
@@ -100,3 +101,8 @@ def test_a_sample_without_python_frames_is_kept() -> None:
     stacks = profile.read_collapsed('process 1:"python" 2\n')
     assert stacks == {("(no Python frame)",): 2}
     assert "(no Python frame)" in profile.summary(stacks, "t")
+
+
+def test_the_flame_graph_is_well_formed_xml() -> None:
+    stacks: Counter[tuple[str, ...]] = Counter({("f<locals> (a.py:1)", "g&h (b.py:2)"): 3})
+    ElementTree.fromstring(profile.flamegraph(stacks, "t<1>", width=100))  # labels cut short
