@@ -143,6 +143,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     lag: list[float] = []
     pending: list[asyncio.Task[None]] = []
     start = time.perf_counter() + 0.05
+    cpu_before = time.process_time()
     for i in range(count):
         due = start + i / rate
         wait = due - time.perf_counter()
@@ -164,6 +165,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "count": count,
         "rate": rate,
+        # The generator's own CPU over the run: its headroom on the load core.
+        "cpu_share": round((time.process_time() - cpu_before) / max(deadline - start, 1e-9), 3),
         "sending_seconds": round(sent - start, 3),
         "seconds": round(deadline - start, 3),
         "connections_opened": state.opened,
@@ -220,6 +223,7 @@ def summary(out: dict[str, Any], ok: Sequence[bool] | None = None) -> dict[str, 
         "max_ms": _round(max(answered, default=None)),
         "unanswered_lower_bound_ms": out["unanswered_lower_bound_ms"],
         "generator_lag_ms": out["lag_ms"],
+        "generator_cpu_share": out.get("cpu_share"),
         "connections_opened": out["connections_opened"],
         "per_second": per_second,
     }

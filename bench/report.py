@@ -251,7 +251,7 @@ def fixed_rate_table(result: dict[str, Any]) -> str:
         return ""
     lines = [
         "| bench | variant | offered /s | replies /s | p50 ms | p95 ms | p99 ms | no reply"
-        " | generator lag p99 ms | connections | CPU ms per reply: server / PostgreSQL"
+        " | generator lag p99 ms / CPU | connections | CPU ms per reply: server / PostgreSQL"
         " | load avg |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -262,7 +262,8 @@ def fixed_rate_table(result: dict[str, Any]) -> str:
             f"| {found['bench']} | {found['variant']} | {_cell(m['offered_per_s'])}"
             f" | {_cell(m['req_per_s'])} | {_ms(m['p50_ms'], lower)} | {_ms(m['p95_ms'], lower)}"
             f" | {_ms(m['p99_ms'], lower)} | {m['errors']} of {m['requests']}"
-            f" | {_cell(m['generator_lag_ms']['p99'], 1)} | {m['connections_opened']}"
+            f" | {_cell(m['generator_lag_ms']['p99'], 1)} / {_share(m.get('generator_cpu_share'))}"
+            f" | {m['connections_opened']}"
             f" | {_cell(m.get('server_cpu_ms_per_request'), 2)} /"
             f" {_cell(m.get('postgres_cpu_ms_per_request'), 2)}"
             f" | {_cell(m.get('load_average_1m'), 2)} |"
@@ -294,6 +295,10 @@ def fixed_rate_table(result: dict[str, Any]) -> str:
     if result.get("writes"):
         lines += ["", writes_table(result["writes"])]
     return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def writes_table(writes: dict[str, Any]) -> str:
