@@ -7,6 +7,8 @@ writes collapsed stacks. From them come, in bench/results/:
 - `<stem>.svg`: a flame graph (hover a frame for its share);
 - `<stem>.txt`: the top functions by own time and by time inside, and own time by package
   (SQLAlchemy, asyncpg, graphql-core, Strawberry, the event loop, ours...).
+Time inside C extensions (asyncpg's protocol, uvloop, the json encoder) shows as the Python
+frame that called them: `PreparedStatement.__do_execute` is asyncpg's Cython protocol at work.
 """
 
 from __future__ import annotations
@@ -118,6 +120,8 @@ def _file(frame: str) -> str:
 
 def short(frame: str) -> str:
     """`name (package/module.py:line)`: the path from the package on, not the virtualenv's."""
+    if " (" not in frame:
+        return frame
     name, _, where = frame.rpartition(" (")
     path = where.rstrip(")")
     for marker in ("site-packages/", "/lib/python3.", "/wt/", "/work/"):
@@ -220,7 +224,7 @@ def flamegraph(stacks: Counter[tuple[str, ...]], title: str, width: int = 1400) 
 
     def draw(name: str, node: _Node, x: float, level: int) -> None:
         w = node.count / total * width
-        if w < 0.3:
+        if w < 1.0:  # narrower than a pixel: in the .txt and the speedscope file
             return
         y = height - (level + 1) * row
         hue = 10 + zlib.crc32(package_of_short(name).encode()) % 50

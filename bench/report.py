@@ -528,7 +528,7 @@ def plot_open(result: dict[str, Any], path: Path) -> bool:
         return False
     sweeps = [f for f in entries if f.get("sweep")]
     panels = 3 if sweeps else 2
-    figure, axes = plt.subplots(1, panels, figsize=(7 * panels, 5))
+    figure, axes = plt.subplots(1, panels, figsize=(7 * panels, 6.5))
     left, right = axes[0], axes[1]
     if sweeps:
         _plot_sweep(axes[2], sweeps)
@@ -545,7 +545,7 @@ def plot_open(result: dict[str, Any], path: Path) -> bool:
     left.set_yscale("log")
     left.set_xlabel("second of the run (by due time)")
     left.set_ylabel("p95 latency of the requests due in that second, ms (log)")
-    left.legend(fontsize=7)
+    left.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     names = [f"{f['variant']}\nat {f['rate']:g}/s" for f in entries]
     positions = list(range(len(entries)))
     for offset, key, colour in (
@@ -591,7 +591,7 @@ def _plot_sweep(axis: Any, sweeps: list[dict[str, Any]]) -> None:
     axis.set_xlabel("offered requests/s (log)")
     axis.set_ylabel("p95 ms from due time (log)")
     axis.set_title("latency against rate", fontsize=10)
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13))
 
 
 def profiles_list(result: dict[str, Any]) -> str:

@@ -100,7 +100,7 @@ def test_bars_say_met_or_missed_and_by_how_much() -> None:
 def test_a_sample_without_python_frames_is_kept() -> None:
     stacks = profile.read_collapsed('process 1:"python" 2\n')
     assert stacks == {("(no Python frame)",): 2}
-    assert "(no Python frame)" in profile.summary(stacks, "t")
+    assert "  (no Python frame)" in profile.summary(stacks, "t")
 
 
 def test_the_flame_graph_is_well_formed_xml() -> None:
