@@ -56,9 +56,9 @@ def _cell(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def table(result: dict[str, Any]) -> str:
+def table(result: dict[str, Any], open_loop: bool = True) -> str:
     if not result["variants"]:  # a run of the open-loop parts alone (--only rate,B4)
-        return fixed_rate_table(result)
+        return fixed_rate_table(result) if open_loop else ""
     lines = [
         "| bench | variant | req/s (median) | runs min-max | p50 ms | p95 ms | p99 ms"
         " | CPU ms per request: server / PostgreSQL | PostgreSQL transactions / new sessions"
@@ -88,8 +88,8 @@ def table(result: dict[str, Any]) -> str:
         lines += ["", "Requests that failed (socket errors or non-2xx): " + "; ".join(failed)]
     lines += ["", "| ratio | value |", "| --- | ---: |"]
     lines += [f"| {name} | {_cell(value, 3)} |" for name, value in result["ratios"].items()]
-    if open_loop := fixed_rate_table(result):
-        lines += ["", open_loop]
+    if open_loop and (opened := fixed_rate_table(result)):
+        lines += ["", opened]
     return "\n".join(lines)
 
 
@@ -169,16 +169,24 @@ def write(result: dict[str, Any], result_path: Path) -> None:
         "",
         _loaded(result["load"]),
         "",
-        table(result),
-        "",
-        f"![rate and latency, size {size}](results/{picture.name})"
-        if has_plot
-        else "(No plot: matplotlib is not installed; `pip install -r bench/requirements.txt`.)",
     ]
-    open_picture = result_path.with_name(result_path.stem + "-open.png")
-    if plot_open(result, open_picture):
-        section += ["", f"![open-loop latency, size {size}](results/{open_picture.name})"]
-    _replace(size, "\n".join(section))
+    # Closed and open loop in sections of their own: a run of one part (--only) leaves the
+    # other's figures as they were.
+    if result["variants"]:
+        closed = [
+            table(result, open_loop=False),
+            "",
+            f"![rate and latency, size {size}](results/{picture.name})"
+            if has_plot
+            else "(No plot: matplotlib is not installed; `pip install -r bench/requirements.txt`.)",
+        ]
+        _replace(size, "\n".join(section + closed))
+    if _open_loop(result):
+        open_picture = result_path.with_name(result_path.stem + "-open.png")
+        opened = [fixed_rate_table(result)]
+        if plot_open(result, open_picture):
+            opened += ["", f"![open-loop latency, size {size}](results/{open_picture.name})"]
+        _replace(f"{size} open loop", "\n".join(section + opened))
     _replace("B6", scaling(result_path.parent, result_path.name.endswith("-quick.json")))
     _replace("bars", summary_section(result_path.parent, result_path.name.endswith("-quick.json")))
 
