@@ -69,6 +69,12 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--write-rate", type=float, default=100.0, help="B4 mutations/s")
     parser.add_argument(
+        "--rate-plans",
+        type=lambda text: text.split(","),
+        default=["default"],
+        help="plan modes of the fixed-rate pages (default; default,force_custom_plan for both)",
+    )
+    parser.add_argument(
         "--sweep",
         type=lambda text: [float(r) for r in text.split(",")],
         default=[],
@@ -244,10 +250,11 @@ async def main(argv: list[str]) -> dict[str, Any]:
             print(f"plan_cache_mode: {plans}", flush=True)
             for name in SERVERS:
                 measured += await _measure_server(name, plans, args, dsn, db, log, reference)
+        for plans in args.rate_plans if "rate" in args.only else ():  # before B4's changes
+            await database.set_plan_cache_mode(db, None if plans == "default" else plans)
+            print(f"fixed rate: the page at {args.rate:g} req/s, {plans} plans", flush=True)
+            fixed_rate += await rate.pages(args, dsn, db, log, reference, stamp, plans)
         await database.set_plan_cache_mode(db, None)
-        if "rate" in args.only:  # open loop, default plans; before B4, which changes tasks
-            print(f"fixed rate: the page at {args.rate:g} req/s", flush=True)
-            fixed_rate = await rate.pages(args, dsn, db, log, reference, stamp)
         if "B4" in args.only:
             written = await writes.measure(args, dsn, db, log, stamp)
     finally:
@@ -267,6 +274,7 @@ async def main(argv: list[str]) -> dict[str, Any]:
             "check_rate": args.check_rate,
             "write_rate": args.write_rate,
             "sweep": args.sweep,
+            "rate_plans": args.rate_plans,
             "only": sorted(args.only),
             "seed": args.seed,
             "load_generator": load.tool(),

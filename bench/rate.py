@@ -22,7 +22,6 @@ from bench.cpu import BackendSampler, process_ms
 from bench.page import Page
 from bench.profile import recording
 
-PAGES = ("casetasks Tasks page", "raw asyncpg Tasks page", "PostGraphile 5 Tasks page")
 GENERATOR_CHECK = "bare Starlette {__typename}"
 QUIET_CPU_SHARE = 0.05
 
@@ -85,15 +84,22 @@ async def profiled(
 
 
 async def pages(
-    args: argparse.Namespace, dsn: str, db: str, log: Path, reference: Page, stem: str
+    args: argparse.Namespace,
+    dsn: str,
+    db: str,
+    log: Path,
+    reference: Page,
+    stem: str,
+    plans: str = "default",
 ) -> list[dict[str, Any]]:
-    """Each server's page at args.rate, and the bare route at args.check_rate."""
+    """Each server's page at args.rate, and (default plans) the bare route at args.check_rate;
+    the database's plan_cache_mode is set by the caller."""
     found = []
     for name in ("casetasks", "raw", "postgraphile"):
         with servers.running(name, dsn, log) as server:
             token = await variants.sign_in(server.port) if name == "casetasks" else None
-            for variant in variants.for_server(name, token, "default"):
-                if variant.name not in (*PAGES, GENERATOR_CHECK):
+            for variant in variants.for_server(name, token, plans):
+                if not variant.checks_page and variant.name != GENERATOR_CHECK:
                     continue
                 body = await variants.fetch(server.port, variant.request)
                 if variant.checks_page and variants.read_page(name, body) != reference:
@@ -128,12 +134,13 @@ async def pages(
                     "variant": variant.name,
                     "server": name,
                     "rate": rate,
+                    "plans": plans,
                     "median": median,
                     "runs": runs,
                 }
                 if args.sweep and variant.checks_page:
                     result["sweep"] = await _sweep(args, server, request)
-                if args.profile and name == "casetasks" and variant.checks_page:
+                if args.profile and name == "casetasks" and plans == "default":
                     profile_stem = args.results / f"{stem}-profile-page-{rate:g}"
                     result["profiles"] = {
                         "page": await profiled(server, profile_stem, run),
