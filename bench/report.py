@@ -416,6 +416,15 @@ def bars(result: dict[str, Any], folder: Path | None = None) -> list[Bar]:
             page_profile,
         ),
         _ratio_bar(
+            "B2/B3: the page as deployed (default plans) vs PostGraphile with custom plans",
+            _ratio(
+                _rate(result["variants"], "casetasks Tasks page"),
+                _rate(result["variants"], "PostGraphile 5 Tasks page (custom plans)"),
+            ),
+            1.0,
+            page_profile,
+        ),
+        _ratio_bar(
             "B2/B3: the page vs PostGraphile, both with custom plans",
             r.get("casetasks / PostGraphile, custom plans"),
             1.0,
