@@ -352,13 +352,6 @@ class Bar:
     profile: str = ""
 
 
-def _newest(folder: Path, size: str, quick: bool) -> tuple[Path, dict[str, Any]] | None:
-    found = None
-    for path in sorted(folder.glob(f"*-{size}{'-quick' if quick else ''}.json")):
-        found = (path, json.loads(path.read_text()))
-    return found
-
-
 def _ratio_bar(name: str, value: float | None, target: float, profile: str) -> Bar:
     if value is None:
         return Bar(name, f">= {target:g}x", "-", None, "not measured in this run")
@@ -506,7 +499,7 @@ def _scaling_bar(
     other = (Path(small["file"]), small) if small else None
     if other is None and folder is not None and result["size"] == "L":
         quick = result["command"].find("--quick") >= 0
-        other = _newest(folder, "S", quick)
+        other = _parts(folder, "S", quick).get("closed")
     at_s = _rate(other[1]["variants"], "casetasks Tasks page") if other else None
     if not at_s or not at_l:
         return Bar(name, "<= 1.5x", "-", None, "needs a result at S and one at L")
