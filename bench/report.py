@@ -204,16 +204,11 @@ def _replace(section: str, body: str) -> None:
 
 def scaling(folder: Path, quick: bool) -> str:
     """B6: each page's rate at L over its rate at S, from the newest results of each size."""
-    newest: dict[str, dict[str, Any]] = {}
-    for path in sorted(folder.glob("*.json")):
-        if not RESULT_FILE.fullmatch(path.name):  # profiles are JSON too
-            continue
-        if path.name.endswith("-quick.json") == quick:
-            found = json.loads(path.read_text())
-            newest[found["size"]] = found | {"file": path.name}
-    if set(newest) != {"S", "L"}:
+    newest = {size: _parts(folder, size, quick).get("closed") for size in ("S", "L")}
+    if not newest["S"] or not newest["L"]:
         return "(B6 needs a result at S and one at L, both full or both quick.)"
-    small, large = newest["S"], newest["L"]
+    (small_path, small), (large_path, large) = newest["S"], newest["L"]
+    small, large = small | {"file": small_path.name}, large | {"file": large_path.name}
     lines = [
         f"B6, each page's rate at L over its rate at S ({small['file']}, {large['file']}):",
         "",
@@ -227,7 +222,10 @@ def scaling(folder: Path, quick: bool) -> str:
         at_l = _rate(large["variants"], found["variant"])
         ratio = _cell(_ratio(at_l, at_s), 3)
         lines.append(f"| {found['variant']} | {_cell(at_s)} | {_cell(at_l)} | {ratio} |")
-    return "\n".join(lines) + scaling_open_loop(small, large)
+    opened = {size: _parts(folder, size, quick).get("rate") for size in ("S", "L")}
+    return "\n".join(lines) + scaling_open_loop(
+        small, large, *(found[1] if found else {} for found in (opened["S"], opened["L"]))
+    )
 
 
 # ---------------------------------------------------------------- open loop, B4, bars, profiles
@@ -619,6 +617,8 @@ def _parts(folder: Path, size: str, quick: bool) -> dict[str, tuple[Path, dict[s
     may measure them in separate runs with --only)."""
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
     for path in sorted(folder.glob(f"*-{size}{'-quick' if quick else ''}.json")):
+        if not RESULT_FILE.fullmatch(path.name):
+            continue
         result = json.loads(path.read_text())
         for part, key in (("closed", "variants"), ("rate", "fixed_rate"), ("B4", "writes")):
             if result.get(key):
@@ -655,16 +655,21 @@ def summary_section(folder: Path, quick: bool) -> str:
     return "\n".join(lines)
 
 
-def scaling_open_loop(small: dict[str, Any], large: dict[str, Any]) -> str:
-    """B6's bar, and the pages at the fixed rate at S and at L where both runs have them."""
+def scaling_open_loop(
+    small: dict[str, Any],
+    large: dict[str, Any],
+    small_open: dict[str, Any],
+    large_open: dict[str, Any],
+) -> str:
+    """B6's bar, and the pages at the fixed rate at S and at L where both sizes have them."""
     verdict = _scaling_bar(large, None, "", small)
     lines = [
         "",
         "",
         f"Bar: {verdict.bar}: {verdict.measured}, {_verdict(verdict.met)} ({verdict.margin}).",
     ]
-    at_s = {f["variant"]: f["median"] for f in small.get("fixed_rate") or []}
-    at_l = {f["variant"]: f["median"] for f in large.get("fixed_rate") or []}
+    at_s = {f["variant"]: f["median"] for f in small_open.get("fixed_rate") or []}
+    at_l = {f["variant"]: f["median"] for f in large_open.get("fixed_rate") or []}
     both = [v for v in at_s if v in at_l]
     if both:
         lines += [
