@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from bench import database, environment, load, rate, report, servers, variants, writes
+from bench import database, environment, load, rate, report, servers, summary, variants, writes
 from bench.cpu import BackendSampler, process_ms
 from bench.generate import SIZES, generate
 from bench.page import (
@@ -295,10 +295,12 @@ async def main(argv: list[str]) -> dict[str, Any]:
     log.unlink(missing_ok=True)
     print(f"results: {path}")
     if args.quick:  # a quick look: the JSON and the table here; bench/README.md keeps full runs
-        print(report.table(finished))
-        print("\n" + report.bars_table(finished, RESULTS))
+        if measured:
+            print(report.table(finished))
+        print(summary.fixed_rate_table(finished))
+        print("\n" + summary.bars_table(finished, RESULTS))
     else:
-        report.write(finished, path)
+        summary.write(finished, path)
     return finished
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date
 from xml.etree import ElementTree
 
-from bench import openloop, profile, report, writes
+from bench import openloop, profile, summary, writes
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -83,18 +83,18 @@ def test_profile_summary_groups_own_time_by_package() -> None:
 
 
 def test_bars_say_met_or_missed_and_by_how_much() -> None:
-    short = report._ratio_bar("page vs PostGraphile", 0.8, 1.0, "[flame graph](x.svg)")
+    short = summary._ratio_bar("page vs PostGraphile", 0.8, 1.0, "[flame graph](x.svg)")
     assert (short.met, short.margin, short.profile) == (
         False,
         "20% short: needs 1.2x the rate",
         "[flame graph](x.svg)",
     )
-    assert report._ratio_bar("signed in", 0.6, 0.5, "p").margin == "20% over"
-    slow = report._latency_bar("B4", 125.0, None, "p")
+    assert summary._ratio_bar("signed in", 0.6, 0.5, "p").margin == "20% over"
+    slow = summary._latency_bar("B4", 125.0, None, "p")
     assert (slow.met, slow.measured, slow.margin) == (False, "125.0 ms", "2.5x the limit")
-    unanswered = report._latency_bar("page", None, 10_000.0, "p")
+    unanswered = summary._latency_bar("page", None, 10_000.0, "p")
     assert unanswered.met is False and unanswered.measured.startswith("> 10,000 ms")
-    assert report._latency_bar("B4", None, None, "p").met is None
+    assert summary._latency_bar("B4", None, None, "p").met is None
 
 
 def test_a_sample_without_python_frames_is_kept() -> None:
