@@ -81,7 +81,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         help="also the page at each of these rates, one run each (e.g. 25,50,100,200,400)",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy the casetasks server (bench/profile.py)"
+        "--profile", action="store_true", help="py-spy the casetasks server (bench/profiling.py)"
     )
     parser.add_argument(
         "--only",

@@ -20,7 +20,7 @@ from typing import Any
 from bench import load, openloop, servers, variants
 from bench.cpu import BackendSampler, process_ms
 from bench.page import Page
-from bench.profile import recording
+from bench.profiling import recording
 
 GENERATOR_CHECK = "bare Starlette {__typename}"
 QUIET_CPU_SHARE = 0.05

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date
 from xml.etree import ElementTree
 
-from bench import openloop, profile, summary, writes
+from bench import openloop, profiling, summary, writes
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -69,17 +69,17 @@ def test_the_b4_plan_gives_each_change_its_own_task_and_a_new_colleague() -> Non
 
 
 def test_profile_summary_groups_own_time_by_package() -> None:
-    stacks = profile.read_collapsed(
+    stacks = profiling.read_collapsed(
         'process 1:"python";run (/v/lib/python3.11/site-packages/uvicorn/server.py:1);'
         "execute (/v/lib/python3.11/site-packages/sqlalchemy/orm/session.py:2) 3\n"
         'process 1:"python";run (/v/lib/python3.11/site-packages/uvicorn/server.py:1);'
         "resolve (/work/wt/x/services/tasks.py:9) 1\n"
     )
     assert sum(stacks.values()) == 4
-    text = profile.summary(stacks, "t")
+    text = profiling.summary(stacks, "t")
     assert "75.0%       3  SQLAlchemy" in text
     assert "ours (services)" in text
-    assert profile.flamegraph(stacks, "t").startswith("<svg")
+    assert profiling.flamegraph(stacks, "t").startswith("<svg")
 
 
 def test_bars_say_met_or_missed_and_by_how_much() -> None:
@@ -98,11 +98,11 @@ def test_bars_say_met_or_missed_and_by_how_much() -> None:
 
 
 def test_a_sample_without_python_frames_is_kept() -> None:
-    stacks = profile.read_collapsed('process 1:"python" 2\n')
+    stacks = profiling.read_collapsed('process 1:"python" 2\n')
     assert stacks == {("(no Python frame)",): 2}
-    assert "  (no Python frame)" in profile.summary(stacks, "t")
+    assert "  (no Python frame)" in profiling.summary(stacks, "t")
 
 
 def test_the_flame_graph_is_well_formed_xml() -> None:
     stacks: Counter[tuple[str, ...]] = Counter({("f<locals> (a.py:1)", "g&h (b.py:2)"): 3})
-    ElementTree.fromstring(profile.flamegraph(stacks, "t<1>", width=100))  # labels cut short
+    ElementTree.fromstring(profiling.flamegraph(stacks, "t<1>", width=100))  # labels cut short

@@ -182,7 +182,7 @@ def speedscope(stacks: Counter[tuple[str, ...]], title: str) -> dict[str, object
     return {
         "$schema": "https://www.speedscope.app/file-format-schema.json",
         "name": title,
-        "exporter": "bench.profile",
+        "exporter": "bench.profiling",
         "shared": {"frames": [{"name": name} for name in frames]},
         "profiles": [
             {
