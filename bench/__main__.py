@@ -1,8 +1,9 @@
 """`make bench`: B1 `{__typename}`, B2 the Tasks page through casetasks, B3 the same page from a
 raw asyncpg route and from PostGraphile 5, in one run against one generated database, then the
-same three pages with PostgreSQL forced to custom plans.
+same three pages with PostgreSQL forced to custom plans; then, open loop, the pages at a fixed
+rate (bench/rate.py) and B4, mutations at a fixed rate checked afterwards (bench/writes.py).
 
-    python -m bench --size S --quick        # about two minutes
+    python -m bench --size S --quick        # about four minutes
     python -m bench --size L                # 1M tasks: the load, then 3 x 20 s per variant
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from bench import database, environment, load, report, servers, variants
+from bench import database, environment, load, rate, report, servers, summary, variants, writes
 from bench.cpu import BackendSampler, process_ms
 from bench.generate import SIZES, generate
 from bench.page import (
@@ -42,7 +43,9 @@ PLAN_MODES = ("default", "force_custom_plan")
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="S")
+    parser.add_argument(
+        "--size", choices=[*sorted(SIZES), "both"], default="S", help="both: S, then L (B6)"
+    )
     parser.add_argument("--quick", action="store_true", help="1 run x 5 s per variant")
     parser.add_argument("--runs", type=int, help="runs per variant (default 3; quick 1)")
     parser.add_argument("--seconds", type=float, help="seconds per run (default 20; quick 5)")
@@ -54,9 +57,40 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
+        "--database", help="the bench database's name (default casetasks_bench_<size>)"
+    )
+    parser.add_argument(
         "--load-only", action="store_true", help="generate the data, count it, stop"
     )
+    # The open-loop parts (bench/rate.py, bench/writes.py) and what a run includes.
+    parser.add_argument("--rate", type=float, default=200.0, help="the page's fixed rate, req/s")
+    parser.add_argument(
+        "--check-rate", type=float, default=2000.0, help="the bare route's fixed rate, req/s"
+    )
+    parser.add_argument("--write-rate", type=float, default=100.0, help="B4 mutations/s")
+    parser.add_argument(
+        "--rate-plans",
+        type=lambda text: text.split(","),
+        default=["default"],
+        help="plan modes of the fixed-rate pages (default; default,force_custom_plan for both)",
+    )
+    parser.add_argument(
+        "--sweep",
+        type=lambda text: [float(r) for r in text.split(",")],
+        default=[],
+        help="also the page at each of these rates, one run each (e.g. 25,50,100,200,400)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the casetasks server (bench/profiling.py)"
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        default={"closed", "rate", "B4"},
+        help="comma-separated: closed (B1-B3, wrk), rate (the page at --rate), B4",
+    )
     args = parser.parse_args(argv)
+    args.results = RESULTS
     args.runs = args.runs or (1 if args.quick else 3)
     args.seconds = args.seconds or (5.0 if args.quick else 20.0)
     args.warmup = args.warmup if args.warmup is not None else (2.0 if args.quick else 5.0)
@@ -186,7 +220,11 @@ async def _measure_server(
 
 async def main(argv: list[str]) -> dict[str, Any]:
     args = _arguments(argv)
-    db = f"{database.PREFIX}_{args.size.lower()}"
+    if args.size == "both":  # B6 from one sitting: S, then L; the L run writes B6 from both
+        for size in ("S", "L"):
+            found = await main([a.replace("both", size) if a.endswith("both") else a for a in argv])
+        return found
+    db = args.database or f"{database.PREFIX}_{args.size.lower()}"
     dsn, loaded = await _prepare(args, db)
     if args.load_only:
         return {"size": args.size, "load": loaded}
@@ -204,12 +242,21 @@ async def main(argv: list[str]) -> dict[str, Any]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log = RESULTS / f"{stamp}-servers.log.tmp"
     measured: list[dict[str, Any]] = []
+    fixed_rate: list[dict[str, Any]] = []
+    written: dict[str, Any] | None = None
     try:
-        for plans in PLAN_MODES:
+        for plans in PLAN_MODES if "closed" in args.only else ():
             await database.set_plan_cache_mode(db, None if plans == "default" else plans)
             print(f"plan_cache_mode: {plans}", flush=True)
             for name in SERVERS:
                 measured += await _measure_server(name, plans, args, dsn, db, log, reference)
+        for plans in args.rate_plans if "rate" in args.only else ():  # before B4's changes
+            await database.set_plan_cache_mode(db, None if plans == "default" else plans)
+            print(f"fixed rate: the page at {args.rate:g} req/s, {plans} plans", flush=True)
+            fixed_rate += await rate.pages(args, dsn, db, log, reference, stamp, plans)
+        await database.set_plan_cache_mode(db, None)
+        if "B4" in args.only:
+            written = await writes.measure(args, dsn, db, log, stamp)
     finally:
         await database.set_plan_cache_mode(db, None)
         if not args.keep:
@@ -223,6 +270,12 @@ async def main(argv: list[str]) -> dict[str, Any]:
             "seconds": args.seconds,
             "warmup_seconds": args.warmup,
             "connections": args.connections,
+            "rate": args.rate,
+            "check_rate": args.check_rate,
+            "write_rate": args.write_rate,
+            "sweep": args.sweep,
+            "rate_plans": args.rate_plans,
+            "only": sorted(args.only),
             "seed": args.seed,
             "load_generator": load.tool(),
             "server_core": servers.SERVER_CORE if servers.pinning("0") else None,
@@ -233,6 +286,8 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "page": {"total_count": reference.total, "rows": len(reference.rows)},
         "variants": measured,
         "ratios": report.ratios(measured),
+        "fixed_rate": fixed_rate,
+        "writes": written,
     }
     suffix = "-quick" if args.quick else ""
     path = RESULTS / f"{stamp}-{args.size}{suffix}.json"
@@ -240,9 +295,12 @@ async def main(argv: list[str]) -> dict[str, Any]:
     log.unlink(missing_ok=True)
     print(f"results: {path}")
     if args.quick:  # a quick look: the JSON and the table here; bench/README.md keeps full runs
-        print(report.table(finished))
+        if measured:
+            print(report.table(finished))
+        print(summary.fixed_rate_table(finished))
+        print("\n" + summary.bars_table(finished, RESULTS))
     else:
-        report.write(finished, path)
+        summary.write(finished, path)
     return finished
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 README = Path(__file__).parent / "README.md"
+RESULT_FILE = re.compile(r"\d{8}T\d{6}Z-[SL](-quick)?\.json")
 
 
 def _rate(measured: list[dict[str, Any]], variant: str) -> float | None:
@@ -185,6 +186,8 @@ def scaling(folder: Path, quick: bool) -> str:
     """B6: each page's rate at L over its rate at S, from the newest results of each size."""
     newest: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("*.json")):
+        if not RESULT_FILE.fullmatch(path.name):  # profiles are JSON too
+            continue
         if path.name.endswith("-quick.json") == quick:
             found = json.loads(path.read_text())
             newest[found["size"]] = found | {"file": path.name}
