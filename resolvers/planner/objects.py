@@ -57,6 +57,7 @@ class Planner:
     viewer: Viewer | None
     viewer_today: date | None
     _aliases: int = field(default=0)
+    _joins: list[list[str]] = field(default_factory=list)
 
     @property
     def dialect(self) -> Dialect:
@@ -115,11 +116,34 @@ class Planner:
         fields: Fields,
         where: Callable[[str], str] | None = None,
     ) -> str:
-        """The object of the row of table whose id is key (SQL), or null."""
+        """The object of the row of table whose id is key (SQL), or null. Inside a SELECT the
+        planner is building, the row is a LEFT JOIN of that SELECT (on a primary key: one row
+        at most); elsewhere a subquery of its own. Joins keep statements flat, which SQLite's
+        parser needs and PostgreSQL plans as well as subqueries."""
         alias = self.alias("r")
         condition = f"{alias}.id = {key}" + (f" AND {where(alias)}" if where else "")
-        body = self.obj(type_name, alias, fields)
-        return self.dialect.json_value(f"(SELECT {body} FROM {table} {alias} WHERE {condition})")
+        if self._joins:
+            self._joins[-1].append(f"LEFT JOIN {table} {alias} ON {condition}")
+            body = self.obj(type_name, alias, fields)
+            return f"CASE WHEN {alias}.id IS NOT NULL THEN {body} END"
+        joins, body = self.joined(lambda: self.obj(type_name, alias, fields))
+        return self.dialect.json_value(
+            f"(SELECT {body} FROM {table} {alias}{joins} WHERE {condition})"
+        )
+
+    def joined(self, build: Callable[[], str]) -> tuple[str, str]:
+        """build() run with a new SELECT's join list open: the joins it added, and its SQL."""
+        self._joins.append([])
+        try:
+            built = build()
+        finally:
+            joins = self._joins.pop()
+        return "".join(f" {join}" for join in joins), built
+
+    def array(self, source: str, where: str, order: str, element: Callable[[], str]) -> str:
+        """A JSON array of element() for each row of `FROM source WHERE where`, in order."""
+        joins, built = self.joined(element)
+        return self.dialect.array(built, f"{source}{joins} WHERE {where}", order)
 
     def rule(self, alternatives: list[Alternative], columns: Callable[[str], str]) -> str:
         """A permissions rule as a SQL predicate; columns maps its attributes to SQL. Few
@@ -239,19 +263,22 @@ def _task_overdue(p: Planner, alias: str, _f: Fields) -> str:
 def _responsible(p: Planner, alias: str, fields: Fields) -> str:
     staff = p.alias("s")
     link = p.alias("l")
-    element = p.obj("Staff", staff, fields)
-    source = (
-        f"task_responsible {link} JOIN staff {staff} ON {staff}.id = {link}.staff_id "
-        f"WHERE {link}.task_id = {alias}.id"
+    return p.array(
+        f"task_responsible {link} JOIN staff {staff} ON {staff}.id = {link}.staff_id",
+        f"{link}.task_id = {alias}.id",
+        f"{link}.position, {link}.staff_id",
+        lambda: p.obj("Staff", staff, fields),
     )
-    return p.dialect.array(element, source, f"{link}.position, {link}.staff_id")
 
 
 def _history(p: Planner, alias: str, fields: Fields) -> str:
     event = p.alias("e")
-    element = p.obj("TaskEvent", event, fields)
-    source = f"task_event {event} WHERE {event}.task_id = {alias}.id"
-    return p.dialect.array(element, source, f"{event}.version, {event}.id")
+    return p.array(
+        f"task_event {event}",
+        f"{event}.task_id = {alias}.id",
+        f"{event}.version, {event}.id",
+        lambda: p.obj("TaskEvent", event, fields),
+    )
 
 
 def _empty_list(p: Planner) -> str:
@@ -350,9 +377,12 @@ STAFF: dict[str, FieldSql] = {
 
 def _employments(p: Planner, alias: str, fields: Fields) -> str:
     job = p.alias("j")
-    element = p.obj("Employment", job, fields)
-    source = f"employment {job} WHERE {job}.client_id = {alias}.id"
-    return p.dialect.array(element, source, f"{job}.start_date, {job}.id")
+    return p.array(
+        f"employment {job}",
+        f"{job}.client_id = {alias}.id",
+        f"{job}.start_date, {job}.id",
+        lambda: p.obj("Employment", job, fields),
+    )
 
 
 CLIENT: dict[str, FieldSql] = {
@@ -451,9 +481,7 @@ ListSql = Callable[[Planner, str, Fields, dict[str, Any]], str]
 def _staff_list(p: Planner, provider: str, fields: Fields, active_only: bool) -> str:
     s = p.alias("s")
     where = f"{s}.provider_id = {provider}" + (f" AND {s}.active = TRUE" if active_only else "")
-    return p.dialect.array(
-        p.obj("Staff", s, fields), f"staff {s} WHERE {where}", f"{s}.name, {s}.id"
-    )
+    return p.array(f"staff {s}", where, f"{s}.name, {s}.id", lambda: p.obj("Staff", s, fields))
 
 
 def _provider_staff(p: Planner, alias: str, fields: Fields, args: dict[str, Any]) -> str:
@@ -476,10 +504,11 @@ def _provider_staff(p: Planner, alias: str, fields: Fields, args: dict[str, Any]
 
 def _recipient_list(p: Planner, fields: Fields, condition: Callable[[str], str]) -> str:
     r = p.alias("p")
-    return p.dialect.array(
-        p.obj("ServiceProvider", r, fields),
-        f"service_provider {r} WHERE {condition(r)}",
+    return p.array(
+        f"service_provider {r}",
+        condition(r),
         f"{r}.name, {r}.id",
+        lambda: p.obj("ServiceProvider", r, fields),
     )
 
 

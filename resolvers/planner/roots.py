@@ -78,9 +78,14 @@ class Page:
             if name == "__typename":
                 pairs.append((key, f"'{type_name}'"))
             elif name == "edges":
-                edge = self._edge(type_name.replace("Connection", "Edge"), node_type, a, details)
-                source = f"{rows} {a} WHERE {a}.ct_n <= {limit}"
-                pairs.append((key, d.array(edge, source, f"{a}.ct_n")))
+                edge_type = type_name.replace("Connection", "Edge")
+                edges = p.array(
+                    f"{rows} {a}",
+                    f"{a}.ct_n <= {limit}",
+                    f"{a}.ct_n",
+                    lambda: self._edge(edge_type, node_type, a, details),  # noqa: B023
+                )
+                pairs.append((key, edges))
             elif name == "pageInfo":
                 pairs.append((key, self._page_info(rows, a, limit, details)))
             elif name in self.counts:

@@ -182,9 +182,10 @@ class Sqlite(Dialect):
 
     def array(self, element: str, source: str, order: str) -> str:
         # SQLite 3.40 has no ORDER BY inside aggregates: the rows come ordered from a subquery.
+        # An aggregate over no rows still gives one row: "[]".
         return (
-            f"coalesce((SELECT json_group_array(json(ct_element)) FROM "
-            f"(SELECT {element} AS ct_element FROM {source} ORDER BY {order})), json('[]'))"
+            f"json((SELECT json_group_array(json(ct_element)) FROM "
+            f"(SELECT {element} AS ct_element FROM {source} ORDER BY {order})))"
         )
 
     def json_value(self, expression: str) -> str:
