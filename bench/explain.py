@@ -41,6 +41,7 @@ from sqlmodel import col
 from bench import database
 from bench.page import CASEWORKER, DUE_FROM, DUE_TO, FIRST, RAW_SQL
 from models import Task, TaskKind
+from services.pagination import encode_cursor
 from services.task_queries import TaskFilter, TaskOrder, page_statements
 
 RESULTS = Path(__file__).parent / "results"
@@ -171,7 +172,13 @@ def filters() -> list[Statement]:
         ("kind REPEATING", TaskFilter(kind=TaskKind.REPEATING), TaskOrder.DUE_DATE_ASC),
         ("search", TaskFilter(search="check-in 12"), TaskOrder.DUE_DATE_ASC),
     ]
-    return [app_page(f, order, name=label) for label, f, order in cases]
+    found = [app_page(f, order, name=label) for label, f, order in cases]
+    # Keyset pagination: the second page starts after the first page's last row.
+    after = encode_cursor(TaskOrder.DUE_DATE_ASC.value, ["2026-06-01", 500_000])
+    found.append(app_page(TaskFilter(), TaskOrder.DUE_DATE_ASC, after, "no filter, after a cursor"))
+    after = encode_cursor(TaskOrder.DUE_DATE_ASC.value, [DUE_FROM.isoformat(), 1])
+    found.append(app_page(PAGE_FILTER, TaskOrder.DUE_DATE_ASC, after, "the page, after a cursor"))
+    return found
 
 
 async def main(argv: list[str] | None = None) -> Path:
