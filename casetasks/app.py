@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from sqlalchemy import event, text
@@ -77,6 +79,15 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(schema.build_schema(introspection), **limits.view_options(), **kwargs)
         self.services = services
         self.websocket_limits = limits
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: the same JSON as Strawberry's json.dumps(separators=(",", ":")), in UTF-8
+        rather than with \\u escapes, several times faster. What orjson refuses (an integer
+        past 64 bits, a key that is not a string, a lone surrogate) is encoded as before."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Strawberry's GraphiQL, with its assets served locally once fetched (see graphiql.py)."""

@@ -12,6 +12,7 @@ from typing import NoReturn
 from casetasks import demo
 from casetasks.db import create_engine, create_session_factory, unit_of_work
 from casetasks.settings import Settings, get_settings
+from casetasks.workers import WorkersRefused
 from schema.ids import to_global_id
 from services import providers
 from services.clock import SystemClock
@@ -45,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve GraphQL over HTTP and websockets")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes on one port (more than 1 needs a shared BROADCAST_URL)",
+    )
 
     commands.add_parser("demo", help="load demo data into an empty database, print the logins")
     commands.add_parser(
@@ -115,28 +122,16 @@ async def _materialize(settings: Settings) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     """Graceful on SIGTERM: websockets closed with 1001, in-flight requests finished within
-    SHUTDOWN_TIMEOUT_SECONDS, then a clean exit (see casetasks/shutdown.py)."""
-    import uvicorn
+    SHUTDOWN_TIMEOUT_SECONDS, then a clean exit (see casetasks/shutdown.py); with --workers,
+    in every worker (casetasks/workers.py)."""
+    from casetasks import workers
 
-    from casetasks import logs
-    from casetasks.app import create_app
-    from casetasks.shutdown import Server
-
-    logs.configure(settings.log_level)
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        loop="uvloop" if sys.platform != "win32" else "auto",
-        http="httptools",
-        ws="websockets-sansio",
-        ws_max_size=settings.websocket_max_message_bytes,
-        access_log=False,
-        log_config=None,
-        proxy_headers=True,
-    )
-    Server(config, app.state.websockets, settings.shutdown_timeout_seconds).run()
+    host, port = args.host or settings.host, args.port or settings.port
+    workers.check(settings, args.workers)
+    if args.workers == 1:
+        workers.server(settings, host, port).run()
+    else:
+        workers.run(settings, host, port, args.workers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(asyncio.run(demo.load(settings)))
         elif args.command == "serve":
             _serve(settings, args)
+    except WorkersRefused as refused:
+        print(f"casetasks: {refused}", file=sys.stderr)
+        return 2
     except InvalidInput as invalid:
         reasons = [
             f"{problem.field[-1]}: {problem.message}" if problem.field else problem.message

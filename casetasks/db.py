@@ -22,13 +22,25 @@ _WRITE = "casetasks_write"
 
 @dataclass(frozen=True)
 class DatabaseLimits:
-    """How long anything waits on the database before failing fast, and the pool's size."""
+    """How long anything waits on the database before failing fast, the pool's size, and how
+    PostgreSQL plans the app's prepared statements.
 
-    pool_size: int = 10
-    max_overflow: int = 20
+    The pool keeps enough connections open for 16 concurrent requests and what runs beside
+    them (websocket reads, the scheduler): a connection opened past pool_size is closed again
+    when returned, so a pool smaller than the load opens new PostgreSQL sessions all the time.
+
+    plan_cache_mode: after five executions of a prepared statement PostgreSQL may switch to a
+    generic plan, made without the parameters' values; for the Tasks page that plan scans the
+    provider's whole due-date window (bench/README.md, "Generic plans"). force_custom_plan plans
+    every execution with its values (about 0.5 ms for the page); None leaves the server's own
+    setting (auto, or what ALTER DATABASE set)."""
+
+    pool_size: int = 20
+    max_overflow: int = 10
     pool_timeout: float = 5.0
     connect_timeout: float = 5.0
     command_timeout: float = 15.0
+    plan_cache_mode: str | None = "force_custom_plan"
 
 
 def create_engine(
@@ -47,7 +59,13 @@ def create_engine(
     kwargs.setdefault("pool_size", limits.pool_size)
     kwargs.setdefault("max_overflow", limits.max_overflow)
     kwargs.setdefault("pool_timeout", limits.pool_timeout)
-    connect_args = {"timeout": limits.connect_timeout, "command_timeout": limits.command_timeout}
+    connect_args: dict[str, Any] = {
+        "timeout": limits.connect_timeout,
+        "command_timeout": limits.command_timeout,
+    }
+    if limits.plan_cache_mode is not None:
+        # Sent in the startup message: no extra round trip per connection.
+        connect_args["server_settings"] = {"plan_cache_mode": limits.plan_cache_mode}
     engine = create_async_engine(database_url, connect_args=connect_args, **kwargs)
     event.listen(engine.sync_engine, "checkout", _replace_if_closed)
     return engine

@@ -25,6 +25,11 @@ def database_limits(settings: Settings) -> DatabaseLimits:
         pool_timeout=settings.database_pool_timeout_seconds,
         connect_timeout=settings.database_connect_timeout_seconds,
         command_timeout=settings.database_command_timeout_seconds,
+        plan_cache_mode=(
+            None
+            if settings.database_plan_cache_mode == "auto"
+            else settings.database_plan_cache_mode
+        ),
     )
 
 

@@ -114,11 +114,16 @@ class Settings(BaseSettings):
     # Database faults: how long a request waits for a pooled connection, for a new connection
     # and for one statement before it fails fast (masked), and how many connections the pool
     # holds (pool_size kept open, max_overflow more under load).
-    database_pool_size: int = Field(default=10, ge=1)
-    database_max_overflow: int = Field(default=20, ge=0)
+    database_pool_size: int = Field(default=20, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
     database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     database_command_timeout_seconds: float = Field(default=15.0, gt=0)
+    # PostgreSQL: how the app's prepared statements are planned (casetasks/db.py); "auto"
+    # leaves the server's setting.
+    database_plan_cache_mode: Literal["force_custom_plan", "force_generic_plan", "auto"] = (
+        "force_custom_plan"
+    )
     # Broker faults: the event hub sends itself a heartbeat every interval and treats the
     # broadcast connection as dead when it is not back within the timeout (which also bounds
     # connecting and publishing); it then reconnects, waiting from the first delay doubling up

@@ -32,7 +32,7 @@ from json import JSONDecodeError
 from typing import Any
 
 from graphql import GraphQLError
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import (
     NonJsonMessageReceived,
@@ -178,6 +178,14 @@ class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
                     continue
                 raise NonJsonMessageReceived from error
             yield decoded
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        """Always a text frame (the protocol's), though the view encodes to bytes."""
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
 
     async def close(self, code: int, reason: str) -> None:
         await self.ws.close(code=code, reason=close_reason(reason))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -51,3 +51,10 @@ def pk(row: HasId) -> int:
     """The primary key of a row that has been flushed (SQLModel types it as optional)."""
     assert row.id is not None, f"{type(row).__name__} has no id until it is flushed"
     return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for statements that want plain columns and no ORM rows."""
+    table = getattr(model, "__table__", None)
+    assert isinstance(table, Table), f"{model.__name__} is not a table model"
+    return table

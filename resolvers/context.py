@@ -84,10 +84,10 @@ class Context:
             return
         viewer = None
         if self.token is not None:
-            async with self.session_factory() as session:
-                viewer = await viewer_for_token(
-                    session, self.token, self.services.tokens, self.services.clock
-                )
+            # On the request's one connection: a planned query runs on it next.
+            viewer = await viewer_for_token(
+                await self.connection(), self.token, self.services.tokens, self.services.clock
+            )
         self.sign_in(viewer)
 
 

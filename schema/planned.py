@@ -27,6 +27,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from casetasks.db import database_unavailable
 from resolvers import planner
 from resolvers.context import Context
 from schema.admission import masked_failure
@@ -93,7 +94,11 @@ class PlannedReads(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         context = execution.context
-        if not isinstance(context, Context) or context.services.planner == "off":
+        if not isinstance(context, Context):
+            yield
+            return
+        if context.services.planner == "off":
+            await context.release()  # field by field: the loaders open sessions of their own
             yield
             return
         if execution.operation_type is OperationType.MUTATION:
@@ -101,16 +106,27 @@ class PlannedReads(SchemaExtension):
                 yield
             return
         if execution.operation_type is not OperationType.QUERY:
+            await context.release()
             yield
             return
         try:
             data = await self._planned(context)
-            if data is not None and context.services.planner == "check":
-                await self._compare(context, data)
         except Exception as error:
-            raise masked_failure(context, error, "a planned query failed") from None
+            if database_unavailable(error):
+                raise masked_failure(context, error, "a planned query failed") from None
+            # Whatever went wrong, the field-by-field path answers (and reports its own errors).
+            log.warning("a planned query failed; answering field by field", exc_info=True)
+            OUTCOMES["failed"] += 1
+            data = None
+        if data is not None and context.services.planner == "check":
+            try:
+                await self._compare(context, data)
+            except Exception as error:
+                raise masked_failure(context, error, "a planned query differs") from None
         if data is not None:
             execution.result = GraphQLExecutionResult(data=data, errors=None)
+        else:
+            await context.release()
         yield
 
     async def _mutation(self, context: Context) -> AsyncIterator[None]:
@@ -137,6 +153,8 @@ class PlannedReads(SchemaExtension):
                 payloads = []
         if payloads and not checking:
             execution.graphql_document = _asking_for_ids(execution.graphql_document, payloads)
+        # The unit of work takes a connection of its own: at most one at a time per request.
+        await context.release()
         yield
         result = execution.result
         data = getattr(result, "data", None)

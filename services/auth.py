@@ -7,13 +7,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, and_, bindparam, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from models import AuthSession, Client, ServiceProvider, Staff
-from models.types import pk
+from models.types import table_of
 from services.clock import Clock
 from services.errors import InvalidInput, Problem, ProblemCode
 from services.login_throttle import LoginThrottle
@@ -116,62 +117,98 @@ async def logout(session: AsyncSession, viewer: Viewer, clock: Clock) -> None:
     )
 
 
+def _viewer_statement() -> Select[Any]:
+    """Built once: the same statement object on every request, so SQLAlchemy's compiled cache
+    and the driver's prepared statement are both reused. Plain table columns, no ORM rows."""
+    sessions = table_of(AuthSession)
+    staff = table_of(Staff)
+    clients = table_of(Client)
+    providers = table_of(ServiceProvider)
+    return (
+        select(
+            sessions.c.id,
+            staff.c.id,
+            staff.c.name,
+            staff.c.is_administrator,
+            staff.c.is_group_administrator,
+            staff.c.tasks_permission,
+            staff.c.group_tasks_permission,
+            clients.c.id,
+            clients.c.name,
+            providers.c.id,
+            providers.c.timezone,
+            providers.c.group_id,
+        )
+        .select_from(sessions)
+        # An inactive staff member, or a client whose portal access was withdrawn, joins
+        # nothing here and so no provider below: no row, no viewer.
+        .outerjoin(staff, and_(staff.c.id == sessions.c.staff_id, staff.c.active.is_(True)))
+        .outerjoin(
+            clients,
+            and_(
+                clients.c.id == sessions.c.client_id,
+                clients.c.portal_password_hash.is_not(None),
+            ),
+        )
+        .join(
+            providers, providers.c.id == func.coalesce(staff.c.provider_id, clients.c.provider_id)
+        )
+        .where(
+            sessions.c.token_hash == bindparam("token_hash"),
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > bindparam("now"),
+        )
+    )
+
+
+_VIEWER = _viewer_statement()
+
+
 async def viewer_for_token(
-    session: AsyncSession, token: str, policy: TokenPolicy, clock: Clock
+    db: AsyncSession | AsyncConnection, token: str, policy: TokenPolicy, clock: Clock
 ) -> Viewer | None:
     """None for an unknown, expired or revoked token, a deactivated staff member, or a client
     whose portal access was withdrawn.
 
-    Read on every request, so that a deactivation or a removed permission takes effect at once.
+    Read on every request (one statement, on a session or a bare connection), so that a
+    deactivation or a removed permission takes effect at once.
     """
-    row = (
-        await session.execute(
-            select(
-                col(AuthSession.id),
-                Staff,
-                Client,
-                col(ServiceProvider.timezone),
-                col(ServiceProvider.group_id),
-            )
-            .outerjoin(Staff, Staff.id == AuthSession.staff_id)  # type: ignore[arg-type]
-            .outerjoin(Client, Client.id == AuthSession.client_id)  # type: ignore[arg-type]
-            .join(
-                ServiceProvider,
-                col(ServiceProvider.id)
-                == func.coalesce(Staff.provider_id, col(Client.provider_id)),
-            )
-            .where(
-                col(AuthSession.token_hash) == policy.digest(token),
-                AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-                col(AuthSession.expires_at) > clock.now(),
-            )
-        )
-    ).first()
+    parameters = {"token_hash": policy.digest(token), "now": clock.now()}
+    row = (await db.execute(_VIEWER, parameters)).first()
     if row is None:
         return None
-    session_id, staff, client, timezone, group_id = row
-    if client is not None:
-        if client.portal_password_hash is None:
-            return None
+    (
+        session_id,
+        staff_id,
+        staff_name,
+        is_administrator,
+        is_group_administrator,
+        tasks_permission,
+        group_tasks_permission,
+        client_id,
+        client_name,
+        provider_id,
+        timezone,
+        group_id,
+    ) = row
+    if client_id is not None:
         return ClientViewer(
-            client_id=pk(client),
-            provider_id=client.provider_id,
+            client_id=client_id,
+            provider_id=provider_id,
             provider_timezone=timezone,
-            name=client.name,
-            session_id=session_id or 0,
+            name=client_name,
+            session_id=session_id,
         )
-    if staff is None or not staff.active:
-        return None
     return StaffViewer(
-        staff_id=staff.id,
-        provider_id=staff.provider_id,
+        staff_id=staff_id,
+        provider_id=provider_id,
         provider_timezone=timezone,
         group_id=group_id,
-        name=staff.name,
-        is_administrator=staff.is_administrator,
-        is_group_administrator=staff.is_group_administrator,
-        tasks_permission=staff.tasks_permission,
-        group_tasks_permission=staff.group_tasks_permission,
+        name=staff_name,
+        is_administrator=is_administrator,
+        is_group_administrator=is_group_administrator,
+        tasks_permission=tasks_permission,
+        group_tasks_permission=group_tasks_permission,
         session_id=session_id,
     )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import Select, and_, exists, func, literal_column, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -71,12 +71,12 @@ def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
     if f.client_id is not None:
         conditions.append(Task.client_id == f.client_id)
     if f.responsible_id is not None:
-        conditions.append(
-            exists().where(
-                col(TaskResponsible.task_id) == col(Task.id),
-                col(TaskResponsible.staff_id) == f.responsible_id,
-            )
+        # IN over task_responsible (staff_id, task_id): both databases can start from the
+        # person's assignments (SQLite evaluates a correlated EXISTS once per task).
+        mine = select(col(TaskResponsible.task_id)).where(
+            col(TaskResponsible.staff_id) == f.responsible_id
         )
+        conditions.append(col(Task.id).in_(mine))
     if f.unassigned is not None:
         nobody = and_(
             ~exists().where(col(TaskResponsible.task_id) == col(Task.id)),
@@ -91,7 +91,12 @@ def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
         conditions.append(Task.due_date <= f.due_to)
     if f.overdue is not None:
         late = _in_scope(rules.overdue(today))
-        conditions.append(late if f.overdue else ~late)
+        if f.overdue:
+            conditions.append(late)
+        elif f.include_completed:
+            conditions.append(~late)
+        else:  # open tasks only already: "not overdue" is a range of the due-date index
+            conditions.append(col(Task.due_date) >= today)
     if f.kind is not None:
         conditions.append(Task.kind == f.kind)
     if text := clean(f.search):
@@ -99,7 +104,10 @@ def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
         conditions.append(
             or_(
                 func.lower(Task.name).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Task.details, "")).like(pattern, escape="\\"),
+                # '' inline, not a parameter: the expression of the trigram index (migration 0005).
+                func.lower(func.coalesce(Task.details, literal_column("''"))).like(
+                    pattern, escape="\\"
+                ),
             )
         )
     return query.where(*conditions)
@@ -138,6 +146,24 @@ def _parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def page_statements(
+    scope: Any,
+    today: date,
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    after: str | None,
+    limit: int,
+) -> tuple[Select[Any], Select[Any]]:
+    """The page (limit + 1 rows, each with the total) and the count alone (for an empty page).
+
+    The total rides along with the page (an uncorrelated subquery, computed once): one
+    statement and one round trip instead of two. Only an empty page asks separately."""
+    count_query = _filtered(select(func.count()).select_from(Task).where(scope), task_filter, today)
+    total_column = count_query.correlate(None).scalar_subquery().label("total_count")
+    base = _filtered(select(Task, total_column).where(scope), task_filter, today)
+    return _ordered_after(base, order, after).limit(limit + 1), count_query
+
+
 async def _page(
     session: AsyncSession,
     scope: Any,
@@ -148,12 +174,8 @@ async def _page(
     after: str | None,
 ) -> TaskPage:
     limit = check_page_size(first)
-    count_query = _filtered(select(func.count()).select_from(Task).where(scope), task_filter, today)
-    # The total rides along with the page (an uncorrelated subquery, computed once): one
-    # statement and one round trip instead of two. Only an empty page asks separately.
-    total_column = count_query.correlate(None).scalar_subquery().label("total_count")
-    base = _filtered(select(Task, total_column).where(scope), task_filter, today)
-    found = (await session.execute(_ordered_after(base, order, after).limit(limit + 1))).all()
+    statement, count_query = page_statements(scope, today, task_filter, order, after, limit)
+    found = (await session.execute(statement)).all()
     rows = [task for task, _total in found]
     total = int(found[0][1]) if found else int(await session.scalar(count_query) or 0)
     page_rows = rows[:limit]

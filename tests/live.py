@@ -52,8 +52,11 @@ async def serve_in_process(app: Starlette) -> AsyncIterator[str]:
 class ServeProcess:
     """`casetasks serve` as its own process, as production runs it."""
 
-    def __init__(self, env: Mapping[str, str], cwd: Path, port: int | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str], cwd: Path, port: int | None = None, *args: str
+    ) -> None:
         self.env = dict(env)
+        self.args = args  # more arguments of `casetasks serve`
         self.cwd = cwd
         self.port = port or free_port()
         self.process: asyncio.subprocess.Process | None = None
@@ -74,6 +77,7 @@ class ServeProcess:
                 "serve",
                 "--port",
                 str(self.port),
+                *self.args,
                 cwd=self.cwd,
                 env=self.env,
                 stdin=asyncio.subprocess.DEVNULL,

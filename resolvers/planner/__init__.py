@@ -23,6 +23,7 @@ from graphql import (
 )
 from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolvers.planner.objects import NOW, Declined, Planner
 from resolvers.planner.roots import ROOTS, arguments
@@ -237,23 +238,15 @@ def _root_details(operation: Any) -> list[Any]:
     return [FieldDetails(root, None)]
 
 
-async def run(connection: Any, planned: Plan, now: datetime) -> str:
-    """The statement's single value, on the request's connection (the driver's own API: no
-    ORM, no SQL compilation)."""
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    values = planned.bind(now)
-    if planned.dialect == "postgresql":
-        return str(await driver.fetchval(planned.sql, *values))
+async def run(connection: AsyncConnection, planned: Plan, now: datetime) -> str:
+    """The statement's single value, on the request's connection: the SQL as written, no ORM
+    and no compilation, through SQLAlchemy's driver-level call so that its events (logging,
+    tracing, the tests' statement counts and injected failures) see it like any other."""
     try:
-        cursor = await driver.execute(planned.sql, values)
+        result = await connection.exec_driver_sql(planned.sql, tuple(planned.bind(now)))
     except Exception as error:
         # SQLite's parser has a fixed stack: a deeply nested selection is executed field by field.
         if "parser stack overflow" in str(error):
             raise Declined("too deep for SQLite's parser") from None
         raise
-    try:
-        row = await cursor.fetchone()
-    finally:
-        await cursor.close()
-    return str(row[0])
+    return str(result.scalar_one())

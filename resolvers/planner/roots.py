@@ -205,7 +205,12 @@ def _task_filter(p: Planner, f: task_queries.TaskFilter, a: str) -> list[str]:
     if f.overdue is not None:
         assert p.viewer_today is not None
         late = p.rule([overdue(p.viewer_today)], lambda attribute: f"{a}.{attribute}")
-        conditions.append(late if f.overdue else f"NOT {late}")
+        if f.overdue:
+            conditions.append(late)
+        elif f.include_completed:
+            conditions.append(f"NOT {late}")
+        else:  # open tasks only already: "not overdue" is a range of the due-date index
+            conditions.append(f"{a}.due_date >= {p.param(p.viewer_today, 'date')}")
     if f.kind is not None:
         conditions.append(f"{a}.kind = {p.param(f.kind.value, 'text')}")
     if text := clean(f.search):
