@@ -31,7 +31,7 @@ class DatabaseLimits:
 
     plan_cache_mode: after five executions of a prepared statement PostgreSQL may switch to a
     generic plan, made without the parameters' values; for the Tasks page that plan scans the
-    provider's whole due-date window (bench/README.md, "Generic plans"). force_custom_plan plans
+    provider's whole due-date window (bench/README.md, "Generic plans and indexes"). force_custom_plan plans
     every execution with its values (about 0.5 ms for the page); None leaves the server's own
     setting (auto, or what ALTER DATABASE set)."""
 
