@@ -52,6 +52,8 @@ def _in_scope(alternative: rules.Alternative) -> Any:
         *(
             getattr(Task, t.attribute) < t.value
             if isinstance(t, rules.Before)
+            else getattr(Task, t.attribute).is_(t.value)
+            if isinstance(t.value, bool)  # IS, as the partial indexes are written
             else getattr(Task, t.attribute) == t.value
             for t in alternative
         )

@@ -162,8 +162,8 @@ class Planner:
             return f"{column} < {self.param(value, 'date')}"
         if value is None:
             return f"{column} IS NULL"
-        if isinstance(value, bool):
-            return f"{column} = {'TRUE' if value else 'FALSE'}"
+        if isinstance(value, bool):  # IS, as the partial indexes are written
+            return f"{column} IS {'TRUE' if value else 'FALSE'}"
         if isinstance(value, str):
             return f"{column} = {self.param(value, 'text')}"
         return f"{column} = {self.param(value, 'int')}"

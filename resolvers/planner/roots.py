@@ -185,9 +185,10 @@ def _task_filter(p: Planner, f: task_queries.TaskFilter, a: str) -> list[str]:
     if f.client_id is not None:
         conditions.append(f"{a}.client_id = {p.param(f.client_id, 'int')}")
     if f.responsible_id is not None:
+        # IN over the person's assignments, not a correlated EXISTS (SQLite runs that per task).
         conditions.append(
-            f"EXISTS (SELECT 1 FROM task_responsible r WHERE r.task_id = {a}.id "
-            f"AND r.staff_id = {p.param(f.responsible_id, 'int')})"
+            f"{a}.id IN (SELECT r.task_id FROM task_responsible r "
+            f"WHERE r.staff_id = {p.param(f.responsible_id, 'int')})"
         )
     if f.unassigned is not None:
         nobody = (
@@ -196,8 +197,9 @@ def _task_filter(p: Planner, f: task_queries.TaskFilter, a: str) -> list[str]:
         )
         conditions.append(nobody if f.unassigned else f"NOT {nobody}")
     if f.assigned_to_client is not None:
+        # IS TRUE as the partial index of migration 0005 is written.
         flag = "TRUE" if f.assigned_to_client else "FALSE"
-        conditions.append(f"{a}.assigned_to_client = {flag}")
+        conditions.append(f"{a}.assigned_to_client IS {flag}")
     if f.due_from is not None:
         conditions.append(f"{a}.due_date >= {p.param(f.due_from, 'date')}")
     if f.due_to is not None:
