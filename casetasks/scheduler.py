@@ -25,7 +25,9 @@ async def materialize_due(services: Services) -> int:
     now = services.clock.now()
     latest_today = (now + _EARLIEST_OFFSET).date() + timedelta(days=services.series_lead_days)
     async with services.session_factory() as session:
-        candidates = await series.due_series_ids(session, latest_today)
+        candidates = await series.due_series_ids(
+            session, latest_today, services.clock, services.series_lead_days
+        )
     made = 0
     for series_id in candidates:
         async with unit_of_work(services.session_factory) as session:

@@ -186,15 +186,30 @@ async def materialize_one(
     return await materialize_due(session, series, clock, lead_days)
 
 
-async def due_series_ids(session: AsyncSession, today_floor: date) -> list[int]:
-    """Series that may have something to make (the earliest timezone's today bounds it)."""
-    rows = await session.scalars(
-        select(col(TaskSeries.id)).where(
+async def due_series_ids(
+    session: AsyncSession, today_floor: date, clock: Clock, lead_days: int
+) -> list[int]:
+    """Series with an occurrence to make now: materialized short of their provider's today
+    (+ lead days). Bounded first by the earliest timezone's today in SQL, then per provider,
+    so a pass that has nothing to make opens no transaction per series."""
+    rows = await session.execute(
+        select(
+            col(TaskSeries.id), col(TaskSeries.materialized_until), col(ServiceProvider.timezone)
+        )
+        .join(ServiceProvider, col(ServiceProvider.id) == col(TaskSeries.provider_id))
+        .where(
             col(TaskSeries.ended).is_(False),
             col(TaskSeries.materialized_until) < today_floor,
         )
     )
-    return [i for i in rows if i is not None]
+    horizons: dict[str, date] = {}
+    due: list[int] = []
+    for series_id, materialized_until, timezone in rows:
+        if timezone not in horizons:
+            horizons[timezone] = today_in(clock, timezone) + timedelta(days=lead_days)
+        if materialized_until < horizons[timezone]:
+            due.append(series_id)
+    return due
 
 
 # ---------------------------------------------------------------- reading
