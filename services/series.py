@@ -207,7 +207,7 @@ async def due_series_ids(
     for series_id, materialized_until, timezone in rows:
         if timezone not in horizons:
             horizons[timezone] = today_in(clock, timezone) + timedelta(days=lead_days)
-        if materialized_until < horizons[timezone]:
+        if series_id is not None and materialized_until < horizons[timezone]:
             due.append(series_id)
     return due
 
