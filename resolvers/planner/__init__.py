@@ -127,11 +127,13 @@ def plan(
     )
     pairs: list[tuple[str, str]] = []
     needs_value: list[str] = []
+    needs_sql = False
     for key, details in planner.subfields(query_type.name, _root_details(operation)).items():
         name = details[0].node.name.value
         if name == "__typename":
             pairs.append((key, "'Query'"))
             continue
+        needs_sql = True
         root = ROOTS.get(name)
         if root is None:
             raise Declined(f"Query.{name}")
@@ -140,8 +142,8 @@ def plan(
         pairs.append((key, render(planner, details, args)))
         if null_is_error:
             needs_value.append(key)
-    if not pairs:
-        raise Declined("nothing selected")
+    if not needs_sql:
+        raise Declined("nothing to read")  # {__typename}: no statement needed
     # As text: the driver would decode json into Python objects only for them to be encoded again.
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
     return Plan(sql=sql, values=values, needs_value=tuple(needs_value), dialect=dialect_name)
