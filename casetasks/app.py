@@ -38,7 +38,6 @@ from casetasks.settings import Settings, get_settings
 from casetasks.shutdown import TrackWebSockets, WebSocketRegistry
 from casetasks.websocket import LimitedWebSocketAdapter, TransportWSHandler, WebSocketLimits
 from resolvers.context import Context, Services, bearer_token
-from resolvers.loaders import Loaders
 from resolvers.planner import install_sqlite
 from services.auth import TokenPolicy, viewer_for_token
 from services.clock import Clock, SystemClock
@@ -150,7 +149,7 @@ class GraphQLApp(GraphQL[Context, None]):
         # The viewer is looked up once the document passed its limits (schema.admission).
         return Context(
             services=self.services,
-            loaders=Loaders.create(self.services.session_factory, cache=not is_websocket),
+            cache_loads=not is_websocket,
             token=token,
             request=request,
             response=response,

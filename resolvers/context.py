@@ -37,7 +37,8 @@ class Services:
 @dataclass
 class Context:
     services: Services
-    loaders: Loaders
+    # Websocket connections live across many events: their loaders must not cache.
+    cache_loads: bool = True
     viewer: Viewer | None = None
     token: str | None = None
     request: Any = None
@@ -46,6 +47,14 @@ class Context:
     timezones: dict[int, str] = field(default_factory=dict)
     identified: bool = False
     _connection: AsyncConnection | None = None
+    _loaders: Loaders | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        """Made on first use: a planned query never needs them."""
+        if self._loaders is None:
+            self._loaders = Loaders.create(self.services.session_factory, self.cache_loads)
+        return self._loaders
 
     @property
     def session_factory(self) -> SessionFactory:
