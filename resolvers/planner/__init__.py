@@ -107,24 +107,15 @@ def plan(
     viewer_today: date | None,
     dialect_name: str,
 ) -> Plan:
-    built = Executor.build(schema, document, None, None, variables, operation_name)
-    if isinstance(built, list):
-        raise Declined("variables")
-    operation = built.operation
+    planner = _planner(
+        schema, document, variables, operation_name, viewer, viewer_today, dialect_name
+    )
+    operation = planner.operation
     if operation.operation != OperationType.QUERY:
         raise Declined("not a query")
+    statement = planner.statement
     query_type = schema.query_type
     assert query_type is not None
-    statement = Statement(dialect_named(dialect_name))
-    planner = Planner(
-        schema=schema,
-        fragments=built.fragments,
-        variables=built.variable_values,
-        operation=operation,
-        statement=statement,
-        viewer=viewer,
-        viewer_today=viewer_today,
-    )
     pairs: list[tuple[str, str]] = []
     needs_value: list[str] = []
     needs_sql = False
@@ -208,19 +199,10 @@ def plan_tasks(
 ) -> Plan:
     """One statement reading the tasks of mutation payloads (after the commit), each with its
     own selection: an object keyed "0", "1"... in the order of wanted."""
-    built = Executor.build(schema, document, None, None, variables, operation_name)
-    if isinstance(built, list):
-        raise Declined("variables")
-    statement = Statement(dialect_named(dialect_name))
-    planner = Planner(
-        schema=schema,
-        fragments=built.fragments,
-        variables=built.variable_values,
-        operation=built.operation,
-        statement=statement,
-        viewer=viewer,
-        viewer_today=viewer_today,
+    planner = _planner(
+        schema, document, variables, operation_name, viewer, viewer_today, dialect_name
     )
+    statement = planner.statement
     pairs = [
         (str(index), planner.row("Task", "task", planner.param(key, "int"), payload.fields))
         for index, (payload, key) in enumerate(wanted)
@@ -229,6 +211,30 @@ def plan_tasks(
         raise Declined("payload count")
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
     return Plan(sql=sql, values=values, needs_value=(), dialect=dialect_name)
+
+
+def _planner(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    viewer: Viewer | None,
+    viewer_today: date | None,
+    dialect_name: str,
+) -> Planner:
+    """A planner for the operation, its variables coerced as graphql-core executes them."""
+    built = Executor.build(schema, document, None, None, variables, operation_name)
+    if isinstance(built, list):
+        raise Declined("variables")
+    return Planner(
+        schema=schema,
+        fragments=built.fragments,
+        variables=built.variable_values,
+        operation=built.operation,
+        statement=Statement(dialect_named(dialect_name)),
+        viewer=viewer,
+        viewer_today=viewer_today,
+    )
 
 
 def _root_details(operation: Any) -> list[Any]:

@@ -232,11 +232,15 @@ def _task_page(
     order: task_queries.TaskOrder,
     first: int | None,
     after: str | None,
+    of_client: str | None = None,
 ) -> str:
+    """A page of tasks; of_client: only those of the client row of that alias (Client.tasks)."""
     limit = _checked(lambda: check_page_size(first))
 
     def where(a: str) -> list[str]:
         conditions = [p.rule([scope], lambda attribute: f"{a}.{attribute}")]
+        if of_client is not None:
+            conditions.append(f"{a}.client_id = {of_client}.id")
         conditions += _task_filter(p, task_filter, a)
         return conditions
 
@@ -298,35 +302,16 @@ def client_tasks(p: Planner, client: str, fields: Fields, args: dict[str, Any]) 
     """Client.tasks: the Tasks screen filtered to the client (services.task_queries)."""
     staff = _checked(lambda: permissions.require_tasks(p.viewer))
     args = {_snake(name): value for name, value in args.items()}
-    task_filter = task_queries.TaskFilter(include_completed=bool(args.get("include_completed")))
-    limit = _checked(lambda: check_page_size(args.get("first")))
-    order = task_queries.TaskOrder.DUE_DATE_ASC
-    scope = permissions.task_list_scope(staff)
-    after = args.get("after")
-
-    def where(a: str) -> list[str]:
-        conditions = [p.rule([scope], lambda attribute: f"{a}.{attribute}")]
-        conditions.append(f"{a}.client_id = {client}.id")
-        return conditions + _task_filter(p, task_filter, a)
-
-    def where_after(a: str) -> list[str]:
-        keyset = _task_after(p, order, after, a)
-        return [*where(a), keyset] if keyset else where(a)
-
-    def total(_table: str) -> str:
-        counted = p.alias("t")
-        return f"(SELECT count(*) FROM task {counted} WHERE {' AND '.join(where(counted))})"
-
-    page = Page(
+    return _task_page(
         p,
-        "task",
-        where_after,
-        lambda a: _task_order(order, a),
-        limit,
-        _task_cursor(p, order),
-        {"totalCount": total},
+        fields,
+        permissions.task_list_scope(staff),
+        task_queries.TaskFilter(include_completed=bool(args.get("include_completed"))),
+        task_queries.TaskOrder.DUE_DATE_ASC,
+        args.get("first"),
+        args.get("after"),
+        of_client=client,
     )
-    return page.connection("TaskConnection", "Task", fields)
 
 
 def task(p: Planner, fields: Fields, args: dict[str, Any]) -> str:
