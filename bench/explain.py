@@ -2,8 +2,9 @@
 
 Every stack here runs prepared statements, and after its fifth execution PostgreSQL may switch a
 prepared statement to a generic plan (one made without the parameters' values). This prints, for
-the page statement casetasks sends (compiled from services/task_queries.py, exactly as the app
-compiles it) and for the raw floor of bench/page.py, the plan PostgreSQL runs:
+the page statement the read planner sends (resolvers/planner), the one the field-by-field path
+sends (compiled from services/task_queries.py, exactly as the app compiles it) and the raw floor
+of bench/page.py, the plan PostgreSQL runs:
 
 - custom: `plan_cache_mode = force_custom_plan` (planned with the values on every execution);
 - generic: `plan_cache_mode = force_generic_plan` (PREPARE/EXECUTE);
@@ -82,6 +83,46 @@ def app_page(
     names = compiled.positiontup or []
     values = tuple(_plain(compiled.params[key]) for key in names)
     return Statement(name, str(compiled), values)
+
+
+async def planned_page(connection: asyncpg.Connection) -> Statement:
+    """The statement the read planner sends for the bench's page (bench/page.py's GraphQL
+    query), as the caseworker who runs it: what casetasks executes today."""
+    from graphql import parse
+
+    import schema as served
+    from bench.page import CASETASKS_QUERY, CASETASKS_VARIABLES
+    from resolvers import planner
+    from services.viewer import StaffViewer
+
+    row = await connection.fetchrow(
+        "SELECT s.name, s.provider_id, p.timezone, p.group_id FROM staff s "
+        "JOIN service_provider p ON p.id = s.provider_id WHERE s.id = $1",
+        CASEWORKER,
+    )
+    viewer = StaffViewer(
+        staff_id=CASEWORKER,
+        provider_id=row["provider_id"],
+        provider_timezone=row["timezone"],
+        group_id=row["group_id"],
+        name=row["name"],
+        is_administrator=False,
+        is_group_administrator=False,
+        tasks_permission=True,
+        group_tasks_permission=False,
+        session_id=0,
+    )
+    planned = planner.plan(
+        served.build_schema()._schema,
+        parse(CASETASKS_QUERY),
+        CASETASKS_VARIABLES,
+        None,
+        viewer,
+        TODAY,
+        "postgresql",
+    )
+    values = planned.bind(datetime.combine(TODAY, datetime.min.time(), UTC))
+    return Statement("casetasks planned page", planned.sql, tuple(values))
 
 
 def _plain(value: Any) -> Any:
@@ -210,7 +251,11 @@ async def main(argv: list[str] | None = None) -> Path:
         for row in indexes:
             say(f"#   {row['indexdef']}")
         for statement in (
-            app_page(TaskFilter(responsible_id=CASEWORKER, due_from=DUE_FROM, due_to=DUE_TO)),
+            await planned_page(connection),
+            app_page(
+                TaskFilter(responsible_id=CASEWORKER, due_from=DUE_FROM, due_to=DUE_TO),
+                name="casetasks page, field by field (task_queries)",
+            ),
             raw_page(),
         ):
             say()
