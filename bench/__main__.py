@@ -129,6 +129,8 @@ async def _prepare(args: argparse.Namespace, name: str) -> tuple[str, dict[str, 
             finally:
                 await connection.close()
             if tasks == SIZES[args.size].tasks:
+                # A database kept from an older revision gets the app's newer migrations.
+                await database.upgrade_to_head(dsn)
                 return dsn, {"reused": True, **await _materialize(dsn)}
     dsn = await database.create(name)
     loaded = await generate(dsn, SIZES[args.size], args.seed)

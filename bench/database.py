@@ -36,6 +36,10 @@ async def create(database: str) -> str:
     return dsn
 
 
+async def upgrade_to_head(dsn: str) -> None:
+    await asyncio.to_thread(upgrade, dsn.replace("postgresql://", "postgresql+asyncpg://"))
+
+
 async def drop(database: str) -> None:
     if not database.startswith(PREFIX):
         raise ValueError(f"benchmark databases are named {PREFIX}*, not {database}")
