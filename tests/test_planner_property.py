@@ -1,0 +1,132 @@
+"""The read planner answers what field-by-field execution answers: generated queries over the
+planned part of the schema (selection sets, aliases, fragments, variables, directives, filters,
+orders, pages and cursors), run as every role with the planner on and off, give the same JSON,
+on SQLite and PostgreSQL. The world is built once per database; the queries only read it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from resolvers.planner import objects
+from schema.planned import OUTCOMES
+from tests.databases import PostgresTemplates, SqliteTemplates
+from tests.module_env import module_env
+from tests.planner_queries import Case, cases
+from tests.planner_world import PlannerWorld, build_world
+
+EXAMPLES = 40
+# Of the share test's generated queries, at least this fraction is answered by the planner.
+PLANNED_AT_LEAST = 0.2
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def world(
+    request: pytest.FixtureRequest,
+    sqlite_templates: SqliteTemplates,
+    postgres_templates: PostgresTemplates,
+) -> AsyncIterator[PlannerWorld]:
+    async with module_env(request.param, sqlite_templates, postgres_templates) as env:
+        yield await build_world(env)
+
+
+def _comparable(body: dict[str, Any]) -> str:
+    """The answer's JSON, key order kept, without what differs between any two requests."""
+    body = json.loads(json.dumps(body))
+    extensions = body.get("extensions")
+    if isinstance(extensions, dict):
+        extensions.pop("cost", None)
+        if not extensions:
+            del body["extensions"]
+    for error in body.get("errors") or []:
+        (error.get("extensions") or {}).pop("requestId", None)
+    return json.dumps(body, ensure_ascii=False)
+
+
+async def ask(world: PlannerWorld, case: Case, mode: str) -> tuple[int, str]:
+    services = world.env.app.state.services
+    services.planner = mode
+    try:
+        token = world.tokens[case.role]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await world.env.api.http.post(
+            "/graphql", json={"query": case.query, "variables": case.variables}, headers=headers
+        )
+    finally:
+        services.planner = "check"
+    return response.status_code, _comparable(response.json())
+
+
+async def both(world: PlannerWorld, case: Case) -> tuple[tuple[int, str], tuple[int, str]]:
+    return await ask(world, case, "on"), await ask(world, case, "off")
+
+
+@pytest.fixture
+def generated(world: PlannerWorld) -> Iterator[list[Case]]:
+    """A fixed sample of generated cases (the share test measures what the planner takes)."""
+    found: list[Case] = []
+
+    @seed(20270301)
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(cases(world))
+    def collect(case: Case) -> None:
+        found.append(case)
+
+    collect()
+    yield found
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+async def test_the_planner_answers_what_field_by_field_execution_answers(
+    world: PlannerWorld, data: st.DataObject
+) -> None:
+    case = data.draw(cases(world), label="case")
+    planned, field_by_field = await both(world, case)
+    assert planned == field_by_field, case
+
+
+async def test_most_generated_queries_are_planned(
+    world: PlannerWorld, generated: list[Case]
+) -> None:
+    before = OUTCOMES["planned"]
+    for case in generated:
+        await ask(world, case, "on")
+    planned = OUTCOMES["planned"] - before
+    declined = {k: v for k, v in OUTCOMES.items() if k.startswith("declined")}
+    assert planned >= PLANNED_AT_LEAST * len(generated), (planned, declined)
+
+
+async def test_the_comparison_fails_when_the_planner_answers_otherwise(
+    world: PlannerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A query text of its own: plans are remembered by text, and this one is spoiled.
+    query = "query Spoiled($id: ID!) { spoiled: task(id: $id) { id name } }"
+    case = Case("admin", query, {"id": world.task_ids[0]})
+    monkeypatch.setitem(objects.TASK, "name", lambda p, a, f: "'x'")
+    before = OUTCOMES["planned"]
+
+    planned, field_by_field = await both(world, case)
+    _, checked = await ask(world, case, "check")
+
+    assert OUTCOMES["planned"] > before
+    assert planned != field_by_field
+    assert json.loads(planned[1])["data"]["spoiled"]["name"] == "x"
+    assert json.loads(field_by_field[1])["data"]["spoiled"]["name"] != "x"
+    errors = json.loads(checked)["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["INTERNAL"]
