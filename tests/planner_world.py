@@ -12,6 +12,7 @@ from tests.conftest import Env
 from tests.factories import PASSWORD, Person
 from tests.group_setup import SET_GROUP_TASKS
 
+ORDERS = ("DUE_DATE_ASC", "DUE_DATE_DESC", "CREATED_AT_DESC")
 ROLES = ("admin", "tasks", "notasks", "groupadmin", "client", "other", "outsider", "anonymous")
 
 ZOE = 'Zoë d\'Arcy \\ "Quoted" 🦄'
@@ -28,7 +29,7 @@ class PlannerWorld:
     client_ids: list[str] = field(default_factory=list)
     staff_ids: list[str] = field(default_factory=list)
     # Cursors as the connections handed them out, to every role.
-    cursors: list[str] = field(default_factory=list)
+    cursors: dict[str, list[str]] = field(default_factory=dict)
 
 
 def gid(type_name: str, key: int | str) -> str:
@@ -229,25 +230,26 @@ async def build_world(env: Env) -> PlannerWorld:
     return world
 
 
-async def _cursors(world: PlannerWorld) -> list[str]:
-    found: set[str] = set()
+async def _cursors(world: PlannerWorld) -> dict[str, list[str]]:
+    """By connection: "tasks:<order>", "clients", "notifications", "myTasks"."""
+    found: dict[str, set[str]] = {}
     edges = "edges { cursor }"
-    for role, token in world.tokens.items():
+    queries = {
+        f"tasks:{order}": f"{{ c: tasks(filter: {{includeCompleted: true}}, orderBy: {order},"
+        f" first: 50) {{ {edges} }} }}"
+        for order in ORDERS
+    }
+    queries.update(
+        clients=f"{{ c: clients(first: 50) {{ {edges} }} }}",
+        notifications=f"{{ c: notifications(first: 50) {{ {edges} }} }}",
+        myTasks=f"{{ c: myTasks(includeCompleted: true, first: 50) {{ {edges} }} }}",
+    )
+    for token in world.tokens.values():
         if token is None:
             continue
-        queries = [
-            f"{{ tasks(filter: {{includeCompleted: true}}, orderBy: {order}, first: 50)"
-            f" {{ {edges} }} }}"
-            for order in ("DUE_DATE_ASC", "DUE_DATE_DESC", "CREATED_AT_DESC")
-        ]
-        queries += [
-            f"{{ clients(first: 50) {{ {edges} }} }}",
-            f"{{ notifications(first: 50) {{ {edges} }} }}",
-            f"{{ myTasks(includeCompleted: true, first: 50) {{ {edges} }} }}",
-        ]
-        for query in queries:
+        for kind, query in queries.items():
             body = await world.env.api.post(query, token=token)
-            for connection in (body.get("data") or {}).values():
-                found.update(e["cursor"] for e in connection["edges"])
-    del role
-    return sorted(found)
+            connection = (body.get("data") or {}).get("c")
+            if connection:
+                found.setdefault(kind, set()).update(e["cursor"] for e in connection["edges"])
+    return {kind: sorted(cursors) for kind, cursors in found.items()}

@@ -6,6 +6,7 @@ on SQLite and PostgreSQL. The world is built once per database; the queries only
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -20,9 +21,10 @@ from tests.module_env import module_env
 from tests.planner_queries import Case, cases
 from tests.planner_world import PlannerWorld, build_world
 
-EXAMPLES = 40
+# More for a longer search: PLANNER_PROPERTY_EXAMPLES=2000 pytest tests/test_planner_property.py
+EXAMPLES = int(os.environ.get("PLANNER_PROPERTY_EXAMPLES", "40"))
 # Of the share test's generated queries, at least this fraction is answered by the planner.
-PLANNED_AT_LEAST = 0.2
+PLANNED_AT_LEAST = 0.4
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -43,8 +45,14 @@ def _comparable(body: dict[str, Any]) -> str:
         extensions.pop("cost", None)
         if not extensions:
             del body["extensions"]
-    for error in body.get("errors") or []:
+    errors = body.get("errors") or []
+    for error in errors:
         (error.get("extensions") or {}).pop("requestId", None)
+    if errors:
+        # Field by field, sibling fields resolve concurrently and their errors come in the order
+        # they happen to finish (it varies between two requests with the planner off); the
+        # order of errors carries no meaning.
+        body["errors"] = sorted(errors, key=lambda e: json.dumps(e, sort_keys=True))
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -97,19 +105,20 @@ async def test_the_planner_answers_what_field_by_field_execution_answers(
     world: PlannerWorld, data: st.DataObject
 ) -> None:
     case = data.draw(cases(world), label="case")
+    failed = OUTCOMES["failed"]
     planned, field_by_field = await both(world, case)
     assert planned == field_by_field, case
+    assert OUTCOMES["failed"] == failed, f"the planned statement failed: {case}"
 
 
 async def test_most_generated_queries_are_planned(
     world: PlannerWorld, generated: list[Case]
 ) -> None:
-    before = OUTCOMES["planned"]
+    before = OUTCOMES.copy()
     for case in generated:
         await ask(world, case, "on")
-    planned = OUTCOMES["planned"] - before
-    declined = {k: v for k, v in OUTCOMES.items() if k.startswith("declined")}
-    assert planned >= PLANNED_AT_LEAST * len(generated), (planned, declined)
+    outcomes = OUTCOMES - before
+    assert outcomes["planned"] >= PLANNED_AT_LEAST * len(generated), outcomes
 
 
 async def test_the_comparison_fails_when_the_planner_answers_otherwise(
