@@ -173,8 +173,8 @@ class Builder:
         if depth < 2:
             options.update(
                 client=lambda: f"client {{ {self.client(depth + 1)} }}",
-                serviceProvider=lambda: f"serviceProvider {{ {self.provider()} }}",
-                originProvider=lambda: f"originProvider {{ {self.provider()} }}",
+                serviceProvider=lambda: f"serviceProvider {{ {self.provider(depth + 1)} }}",
+                originProvider=lambda: f"originProvider {{ {self.provider(depth + 1)} }}",
                 responsible=lambda: f"responsible {{ {self.staff(depth + 1)} }}",
                 createdBy=lambda: f"createdBy {{ {self.staff(depth + 1)} }}",
                 completedBy=COMPLETED_BY,
@@ -200,19 +200,43 @@ class Builder:
         options["employments"] = "employments { id employer startDate endDate }"
         if depth < 2:
             options.update(
-                provider=lambda: f"provider {{ {self.provider()} }}",
+                provider=lambda: f"provider {{ {self.provider(depth + 1)} }}",
                 caseworker=lambda: f"caseworker {{ {self.staff(depth + 1)} }}",
+                tasks=lambda: self.client_tasks(depth),
             )
         return self.fields(options)
+
+    def client_tasks(self, depth: int) -> str:
+        pairs: list[tuple[str, str, Any]] = []
+        if self.chance():
+            pairs.append(("includeCompleted", "Boolean", self.draw(st.booleans())))
+        pairs += self.page("clientTasks")
+        connection = self.connection(lambda: self.task(depth + 1))
+        return f"tasks{self.arguments(pairs)} {{ {connection} }}"
 
     def staff(self, depth: int = 0) -> str:
         options: dict[str, Any] = {name: name for name in STAFF_SCALARS}
         if depth < 2:
-            options["provider"] = "provider { name group { name } }"
+            options["provider"] = lambda: f"provider {{ {self.provider(depth + 1)} }}"
         return self.fields(options)
 
-    def provider(self) -> str:
-        return self.fields({name: name for name in PROVIDER_SCALARS})
+    def provider(self, depth: int = 0) -> str:
+        options: dict[str, Any] = {name: name for name in PROVIDER_SCALARS}
+        if depth < 3:
+            options.update(
+                group="group { id name providers { id name } }",
+                taskRecipients="taskRecipients { id name }",
+                staff=lambda: (
+                    "staff"
+                    + self.arguments(
+                        [("includeInactive", "Boolean", self.draw(st.booleans()))]
+                        if self.chance()
+                        else []
+                    )
+                    + " { id name email active }"
+                ),
+            )
+        return self.fields(options)
 
     def notification(self, union: bool = False) -> str:
         options: dict[str, Any] = {name: name for name in NOTIFICATION_SCALARS}

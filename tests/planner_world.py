@@ -84,6 +84,7 @@ async def build_world(env: Env) -> PlannerWorld:
         {"id": groupadmin.id, "isGroupAdministrator": True},
         admin.token,
     )
+    gone = await w.staff(home, "Dee Départed")
     other = await w.staff(peer, STRASSE)
     for sender in (admin, peer.admin):
         await _payload(
@@ -184,6 +185,9 @@ async def build_world(env: Env) -> PlannerWorld:
     await _payload(env, "reassignTask", REASSIGN, {"id": loose, "responsibleIds": []}, admin.token)
     for n in range(4):
         await task(tasks, name=f"Filler {n} é", dueDate=f"2027-03-0{n + 2}")
+    # Someone responsible who has left since.
+    await task(admin, name="Left with Dee", responsibleIds=[gone.id], dueDate="2027-03-04")
+    await _payload(env, "updateStaff", UPDATE_STAFF, {"id": gone.id, "active": False}, admin.token)
     # Other tenants' tasks.
     await task(other, name="Peer task", clientId=peer_client, responsibleIds=[other.id])
     await task(outsider.admin, name="Outsider task", clientId=outsider_client)
@@ -209,7 +213,7 @@ async def build_world(env: Env) -> PlannerWorld:
     }
     tokens: dict[str, str | None] = {role: p.token for role, p in people.items()}
     tokens["anonymous"] = None
-    staff_ids = [p.id for p in people.values() if p is not client] + [peer.admin.id]
+    staff_ids = [p.id for p in people.values() if p is not client] + [peer.admin.id, gone.id]
     client_ids = [client.id, second_client, peer_client, outsider_client]
     series = await env.api.data(
         "{ tasks(filter: {kind: REPEATING}, first: 1) { edges { node { series { id } } } } }",
