@@ -28,6 +28,7 @@ class PlannerWorld:
     task_ids: list[str] = field(default_factory=list)
     client_ids: list[str] = field(default_factory=list)
     staff_ids: list[str] = field(default_factory=list)
+    client_task_id: str = ""
     # Cursors as the connections handed them out, to every role.
     cursors: dict[str, list[str]] = field(default_factory=dict)
 
@@ -165,7 +166,7 @@ async def build_world(env: Env) -> PlannerWorld:
     )
     await task(peer.admin, name="Sent to Home", serviceProviderId=home.id, responsibleIds=[])
     # Assigned to the client: one open, one the client completed.
-    await task(
+    client_task = await task(
         admin,
         name="Zoë's own task",
         clientId=client.id,
@@ -229,6 +230,7 @@ async def build_world(env: Env) -> PlannerWorld:
         task_ids=task_ids,
         client_ids=client_ids,
         staff_ids=staff_ids,
+        client_task_id=client_task,
     )
     world.cursors = await _cursors(world)
     return world

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, assume, given, seed, settings
 from hypothesis import strategies as st
 
 from resolvers.planner import objects
@@ -22,6 +22,7 @@ from tests.planner_queries import Case, cases
 from tests.planner_world import PlannerWorld, build_world
 
 # More for a longer search: PLANNER_PROPERTY_EXAMPLES=2000 pytest tests/test_planner_property.py
+SHUTTING_DOWN = '"code": "SHUTTING_DOWN"'
 EXAMPLES = int(os.environ.get("PLANNER_PROPERTY_EXAMPLES", "40"))
 # Of the share test's generated queries, at least this fraction is answered by the planner.
 PLANNED_AT_LEAST = 0.4
@@ -107,6 +108,8 @@ async def test_the_planner_answers_what_field_by_field_execution_answers(
     case = data.draw(cases(world), label="case")
     failed = OUTCOMES["failed"]
     planned, field_by_field = await both(world, case)
+    # A known bug of field-by-field execution, on either path: see the xfail test below.
+    assume(SHUTTING_DOWN not in planned[1] + field_by_field[1])
     assert planned == field_by_field, case
     assert OUTCOMES["failed"] == failed, f"the planned statement failed: {case}"
 
@@ -139,3 +142,25 @@ async def test_the_comparison_fails_when_the_planner_answers_otherwise(
     assert json.loads(field_by_field[1])["data"]["spoiled"]["name"] != "x"
     errors = json.loads(checked)["errors"]
     assert [e["extensions"]["code"] for e in errors] == ["INTERNAL"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a refused field's null cancels its siblings (graphql-core gather_with_cancel); a "
+    "cancelled sibling awaiting a DataLoader future another field shares ends the request as "
+    "503 SHUTTING_DOWN, with the planner on or off",
+)
+async def test_a_refused_field_beside_a_shared_load_answers_the_refusal(
+    world: PlannerWorld,
+) -> None:
+    # Found by the property test: the client's own record and a task of theirs both load
+    # Home; client.tasks is refused to a client, which nulls r0 while its provider is loading.
+    query = (
+        "query($c: ID!, $t: ID!) { r0: client(id: $c) { tasks { totalCount } provider { name } }"
+        " r1: task(id: $t) { originProvider { staff { id } } } }"
+    )
+    case = Case("client", query, {"c": world.client_ids[0], "t": world.client_task_id})
+    for _ in range(5):
+        for mode in ("off", "on"):
+            status, body = await ask(world, case, mode)
+            assert (status, SHUTTING_DOWN in body) == (200, False), body
