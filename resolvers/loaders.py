@@ -7,6 +7,7 @@ coroutine per row and field on the hot path of the Tasks page.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -32,6 +33,11 @@ Fetch = Callable[[AsyncSession, Sequence[int]], Awaitable[Mapping[int, Any]]]
 
 
 class Loader(DataLoader[int, V], Generic[V]):
+    def load(self, key: int) -> Awaitable[V]:
+        """The value's future, shielded: fields share it, and graphql-core cancels a field
+        whose sibling failed; that must not cancel the load for the other fields waiting."""
+        return asyncio.shield(super().load(key))
+
     def get(self, key: int) -> V | Awaitable[V]:
         """The value when already loaded, else an awaitable for it."""
         future = self.cache_map.get(key) if self.cache else None

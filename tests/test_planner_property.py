@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from resolvers.planner import objects
@@ -108,8 +108,6 @@ async def test_the_planner_answers_what_field_by_field_execution_answers(
     case = data.draw(cases(world), label="case")
     failed = OUTCOMES["failed"]
     planned, field_by_field = await both(world, case)
-    # A known bug of field-by-field execution, on either path: see the xfail test below.
-    assume(SHUTTING_DOWN not in planned[1] + field_by_field[1])
     assert planned == field_by_field, case
     assert OUTCOMES["failed"] == failed, f"the planned statement failed: {case}"
 
@@ -144,12 +142,6 @@ async def test_the_comparison_fails_when_the_planner_answers_otherwise(
     assert [e["extensions"]["code"] for e in errors] == ["INTERNAL"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refused field's null cancels its siblings (graphql-core gather_with_cancel); a "
-    "cancelled sibling awaiting a DataLoader future another field shares ends the request as "
-    "503 SHUTTING_DOWN, with the planner on or off",
-)
 async def test_a_refused_field_beside_a_shared_load_answers_the_refusal(
     world: PlannerWorld,
 ) -> None:
