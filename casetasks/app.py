@@ -44,7 +44,9 @@ from services.clock import Clock, SystemClock
 from services.login_throttle import LoginThrottle
 from services.rate_limit import CostRateLimiter
 from services.viewer import Viewer
+from subscriptions import streams
 from subscriptions.hub import EventHub
+from subscriptions.shared_reads import SharedReads
 
 
 def connection_token(params: dict[str, Any]) -> str | None:
@@ -179,6 +181,7 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
             clock,
         ),
     )
+    services.shared_reads = SharedReads(services.session_factory, streams.BATCH)
     return services, engine
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,6 +16,10 @@ from services.login_throttle import LoginThrottle
 from services.rate_limit import CostRateLimiter
 from services.viewer import Viewer
 from subscriptions.hub import EventHub
+
+if TYPE_CHECKING:
+    from models import Task
+    from subscriptions.shared_reads import SharedReads
 
 
 @dataclass
@@ -32,6 +36,8 @@ class Services:
     login_throttle: LoginThrottle | None = None
     # The read planner: "on", "off" or "check" (casetasks.settings).
     planner: str = "on"
+    # Subscriptions' reads, gathered per event (subscriptions/shared_reads.py).
+    shared_reads: SharedReads | None = None
 
 
 @dataclass
@@ -48,6 +54,9 @@ class Context:
     identified: bool = False
     _connection: AsyncConnection | None = None
     _loaders: Loaders | None = None
+    # Tasks a subscription's shared read loaded with its notifications, by id: what the
+    # event's fields show without a read of their own.
+    seen_tasks: dict[int, Task | None] = field(default_factory=dict)
 
     @property
     def loaders(self) -> Loaders:

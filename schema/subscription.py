@@ -13,6 +13,7 @@ import strawberry
 
 from models import Notification as NotificationRow
 from models import NotificationKind
+from models import Task as TaskRow
 from resolvers import people as resolve_people
 from resolvers.context import Context
 from schema.ids import key_of
@@ -29,13 +30,20 @@ from services.permissions import Feed, TaskPart, TaskView
 from subscriptions.streams import notification_stream
 
 
+async def _task_of(ctx: Context, task_id: int) -> TaskRow | None:
+    """The task as the event's shared read loaded it, else loaded now."""
+    if task_id in ctx.seen_tasks:
+        return ctx.seen_tasks[task_id]
+    return await ctx.loaders.task.load(task_id)
+
+
 async def _alerts(
     ctx: Context, stream: AsyncIterator[NotificationRow]
 ) -> AsyncGenerator[UnassignedTaskAlert, None]:
     async for notification in stream:
         if notification.task_id is None:
             continue
-        task = await ctx.loaders.task.load(notification.task_id)
+        task = await _task_of(ctx, notification.task_id)
         # A task deleted meanwhile has nothing left to alert about.
         if task is not None and permissions.task_view(ctx.viewer, task) is TaskView.FULL:
             yield unassigned_alert(notification, task)
@@ -47,7 +55,7 @@ async def _completions(
     async for notification in stream:
         if notification.task_id is None or notification.client_id is None:
             continue  # the task was deleted meanwhile
-        task = await ctx.loaders.task.load(notification.task_id)
+        task = await _task_of(ctx, notification.task_id)
         if task is None or task.client_id != notification.client_id:
             continue
         view = permissions.task_view(ctx.viewer, task)

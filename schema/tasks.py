@@ -35,7 +35,10 @@ def _viewer_row(ctx: Context, staff_id: int | None, client_id: int | None) -> An
 
 def visible_task(ctx: Context, task_id: int) -> TaskRow | Awaitable[TaskRow | None] | None:
     """A task reached from a notification, or None when the viewer
-    may not see it at all; synchronous when the loader holds it already."""
+    may not see it at all; synchronous when the loader (or a subscription's shared read)
+    holds it already."""
+    if task_id in ctx.seen_tasks:
+        return _visible(ctx, ctx.seen_tasks[task_id])
     loaded = ctx.loaders.task.get(task_id)
     if isinstance(loaded, Awaitable):
         return _visible_later(ctx, loaded)

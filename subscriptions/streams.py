@@ -57,10 +57,17 @@ async def _read_after(
     kinds: Sequence[NotificationKind] | None,
     client_id: int | None,
 ) -> list[Notification]:
-    async with ctx.session_factory() as session:
-        return await notifications.notifications_after(
-            session, staff_id, after_id, kinds, client_id, limit=BATCH
-        )
+    """The viewer's notifications after the cursor; the streams an event wakes on this
+    instance read together (one statement), their tasks with them."""
+    shared = ctx.services.shared_reads
+    if shared is None:
+        async with ctx.session_factory() as session:
+            return await notifications.notifications_after(
+                session, staff_id, after_id, kinds, client_id, limit=BATCH
+            )
+    found = await shared.after(staff_id, after_id, kinds, client_id)
+    ctx.seen_tasks = {n.task_id: task for n, task in found if n.task_id is not None}
+    return [n for n, _task in found]
 
 
 async def _start_id(ctx: Context, staff_id: int, after_id: int | None) -> int:
