@@ -35,6 +35,7 @@ from typing import Any
 import asyncpg
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from bench import database, servers
 from bench.cpu import process_ms
@@ -74,7 +75,8 @@ class Dashboard:
         self.socket: Any = None
 
     async def run(self, url: str, token: str) -> None:
-        async with websockets.connect(url, subprotocols=[PROTOCOL], max_queue=None) as socket:
+        protocols = [Subprotocol(PROTOCOL)]
+        async with websockets.connect(url, subprotocols=protocols, max_queue=None) as socket:
             self.socket = socket
             init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
             await socket.send(json.dumps(init))
