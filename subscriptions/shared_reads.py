@@ -56,6 +56,7 @@ class SharedReads:
         self.session_factory = session_factory
         self.limit = limit  # rows per stream per read, as each stream's own read had
         self._round: _Round | None = None
+        self._answering: set[asyncio.Task[None]] = set()
         # Observed by tests and the bench: statements run, and asks they answered.
         self.statements = 0
         self.asks = 0
@@ -70,7 +71,10 @@ class SharedReads:
         ask = Ask(staff_id, after_id, tuple(kinds) if kinds else None, client_id)
         if self._round is None:
             self._round = _Round()
-            asyncio.get_running_loop().create_task(self._answer(self._round))
+            # Held until done: the event loop keeps only weak references to tasks.
+            answering = asyncio.get_running_loop().create_task(self._answer(self._round))
+            self._answering.add(answering)
+            answering.add_done_callback(self._answering.discard)
         future: asyncio.Future[Found] = asyncio.get_running_loop().create_future()
         self._round.asks.append((ask, future))
         return await asyncio.shield(future)

@@ -37,7 +37,7 @@ async def test_one_read_per_event_whatever_the_number_of_dashboards(live: Live) 
     event.listen(live.env.engine.sync_engine, "before_cursor_execute", seen)
     try:
         task = await send_task(world, group, "Referral for the whole team")
-        answers = [await stream.next(timeout=5.0) for stream in streams]
+        answers = [await stream.next(timeout=10.0) for stream in streams]
         for stream in streams:
             await stream.nothing(0.2)  # and only once
     finally:
@@ -45,10 +45,9 @@ async def test_one_read_per_event_whatever_the_number_of_dashboards(live: Live) 
         for socket in sockets:
             await socket.close()
 
-    for answer in answers:
+    for answer in answers:  # an alert, or the widget's new entry: about the task sent
         (payload,) = answer.values()
-        shown = payload["task"] if "task" in payload else payload
-        assert shown["name" if "name" in shown else "id"] in (task["name"], task["id"])
+        assert payload["task"]["id"] == task["id"]
     # The twelve dashboards (six people, two feeds each way) were answered by one shared read
     # of their notifications, tasks joined; the mutation's own statements are not reads.
     assert shared.statements - reads_before == 1
