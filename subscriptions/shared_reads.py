@@ -61,6 +61,11 @@ class SharedReads:
         self.statements = 0
         self.asks = 0
 
+    @property
+    def idle(self) -> bool:
+        """No read gathering or running."""
+        return self._round is None and not self._answering
+
     async def after(
         self,
         staff_id: int,

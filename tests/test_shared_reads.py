@@ -8,6 +8,7 @@ from sqlalchemy import event
 
 from tests.conftest import Live
 from tests.group_setup import group_of_two, send_task
+from tests.test_http_guard import wait_until
 from tests.test_subscriptions import ADDED, ALERTS
 from tests.ws_client import GraphQLWebSocket
 
@@ -17,6 +18,8 @@ DASHBOARDS = 12
 async def test_one_read_per_event_whatever_the_number_of_dashboards(live: Live) -> None:
     world = live.env.world
     group = await group_of_two(world)
+    shared = live.env.app.state.services.shared_reads
+    asks_before = shared.asks
     staff = [group.receiving_staff, *[await world.staff(group.receiver) for _ in range(5)]]
     sockets = []
     streams = []
@@ -25,8 +28,12 @@ async def test_one_read_per_event_whatever_the_number_of_dashboards(live: Live) 
         socket = await GraphQLWebSocket.connect(live.ws_url, person.token)
         sockets.append(socket)
         streams.append(await socket.subscribe(ALERTS if index % 2 else ADDED))
-    await streams[0].nothing(0.3)  # every subscription is registered
-    shared = live.env.app.state.services.shared_reads
+    hub = live.env.app.state.hub
+    await wait_until(lambda: hub.listener_count >= DASHBOARDS, "every subscription listens")
+    # Each stream's first catch-up read is done, so what follows is the event's alone.
+    await wait_until(
+        lambda: shared.asks - asks_before >= DASHBOARDS and shared.idle, "first reads done"
+    )
     reads_before = shared.statements
     statements: list[str] = []
 
