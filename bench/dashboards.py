@@ -1,6 +1,7 @@
 """B5: N live dashboards on one `casetasks serve` while a writer sends tasks across providers.
 
     python -m bench.dashboards --dashboards 1000 --events 20 --rate 2
+    python -m bench.dashboards --dashboards 10000 --instances 2   # B7: two behind HAProxy
 
 A fresh S database (bench/generate.py); the dashboards are provider 2's staff with the Tasks
 permission, several websockets each (graphql-transport-ws, `notificationAdded`), opened by one
@@ -14,7 +15,14 @@ client process pinned to core 1; the server is pinned to core 0. Measured:
 - latency: from the writer's reply (the commit is before it) to each receipt: average, p50, p99;
 - the server's CPU over the delivery phase, and the shared reads it ran (from its log, if any).
 
-Results: bench/results/<UTC time>-dashboards.json.
+With `--instances 2` (B7), two `casetasks serve` share Redis (redis://127.0.0.1:6379) as the
+broadcast backend behind HAProxy (round robin, websockets tunnelled); the dashboards connect
+through HAProxy, so half land on each instance, while the writer posts to the first instance
+only: every event the second instance's dashboards receive crossed Redis. Both servers are pinned
+to core 0, HAProxy runs unpinned; idle memory sums both servers' RSS.
+
+Results: bench/results/<UTC time>-dashboards.json (one instance) or -dashboards-2.json (two),
+with the bars they measure, which bench/summary.py puts in the README's table.
 """
 
 from __future__ import annotations
@@ -26,8 +34,11 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +61,70 @@ SEND = (
     " task { id } errors { message } } }"
 )
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
+REDIS_URL = "redis://127.0.0.1:6379"
+TARGET_DASHBOARDS = 10_000
+HAPROXY_CONFIG = """\
+global
+    maxconn {maxconn}
+defaults
+    mode http
+    maxconn {maxconn}
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    # an upgraded websocket is a tunnel: idle dashboards live on the server's 15 s pings
+    timeout tunnel 1h
+frontend dashboards
+    bind 127.0.0.1:{port}
+    default_backend casetasks
+backend casetasks
+    balance roundrobin
+{servers}
+"""
+
+
+def haproxy_connections() -> int:
+    """What one HAProxy process can proxy here: two descriptors per connection (client and
+    server side) under the hard limit on open files, which an unprivileged process (and root
+    in a container without CAP_SYS_RESOURCE) cannot raise."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return min(2 * TARGET_DASHBOARDS, (hard - 200) // 2)
+
+
+@contextmanager
+def cluster(instances: int, dsn: str, log: Path) -> Iterator[tuple[list[servers.Server], int]]:
+    """The servers, and the port dashboards connect to: the one server's, or HAProxy's in front
+    of several sharing Redis."""
+    with ExitStack() as stack:
+        extra = {"BROADCAST_URL": REDIS_URL} if instances > 1 else {}
+        started = [
+            stack.enter_context(servers.running("casetasks", dsn, log, extra))
+            for _ in range(instances)
+        ]
+        if instances == 1:
+            yield started, started[0].port
+            return
+        port = servers.free_port()
+        maxconn = haproxy_connections()
+        config = log.with_name("dashboards-haproxy.cfg")
+        config.write_text(
+            HAPROXY_CONFIG.format(
+                maxconn=maxconn,
+                port=port,
+                servers="\n".join(
+                    f"    server casetasks{n} 127.0.0.1:{s.port} maxconn {maxconn}"
+                    for n, s in enumerate(started, 1)
+                ),
+            )
+        )
+        with log.open("ab") as output:
+            proxy = subprocess.Popen(
+                ["haproxy", "-db", "-f", str(config)], stdout=output, stderr=output
+            )
+        stack.callback(proxy.wait, 15)
+        stack.callback(proxy.terminate)
+        servers._wait_for_port(proxy, port, "haproxy")
+        yield started, port
 
 
 def rss_kb(pid: int) -> int:
@@ -100,7 +175,15 @@ async def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--rate", type=float, default=2.0, help="events per second")
     parser.add_argument("--database", default="casetasks_bench_dashboards")
+    parser.add_argument(
+        "--instances", type=int, default=1, choices=(1, 2), help="2: B7, behind HAProxy"
+    )
     args = parser.parse_args(argv)
+    if args.instances > 1 and args.dashboards > haproxy_connections():
+        parser.error(
+            f"HAProxy can hold {haproxy_connections():,} websockets under this machine's limit"
+            " on open files (ulimit -Hn); ask for fewer dashboards"
+        )
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     dsn = await database.create(args.database)
@@ -119,16 +202,18 @@ async def main(argv: list[str] | None = None) -> Path:
         "dashboards": args.dashboards,
         "events": args.events,
         "rate": args.rate,
+        "instances": args.instances,
     }
     app_dsn = dsn.replace("postgresql://", "postgresql+asyncpg://")
-    with servers.running("casetasks", app_dsn, log) as server:
-        base = f"http://127.0.0.1:{server.port}"
-        url = f"ws://127.0.0.1:{server.port}/graphql"
+    with cluster(args.instances, app_dsn, log) as (instances, port):
+        writer_server = instances[0]
+        base = f"http://127.0.0.1:{writer_server.port}"
+        url = f"ws://127.0.0.1:{port}/graphql"
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             tokens = {staff: await login(http, staff) for staff in receivers}
             writer = await login(http, 1)
             await asyncio.sleep(1.0)
-            rss_before = rss_kb(server.pid)
+            rss_before = sum(rss_kb(s.pid) for s in instances)
             boards = [Dashboard(i, receivers[i % len(receivers)]) for i in range(args.dashboards)]
             tasks = []
             for index, board in enumerate(boards):
@@ -137,11 +222,11 @@ async def main(argv: list[str] | None = None) -> Path:
                     await asyncio.gather(*(b.ready.wait() for b in boards[: index + 1]))
             await asyncio.gather(*(b.ready.wait() for b in boards))
             await asyncio.sleep(2.0)
-            rss_after = rss_kb(server.pid)
+            rss_after = sum(rss_kb(s.pid) for s in instances)
             result["rss_kb_before"] = rss_before
             result["rss_kb_connected"] = rss_after
             result["idle_kb_per_dashboard"] = round((rss_after - rss_before) / args.dashboards, 1)
-            cpu_before = process_ms(server.pid) or 0.0
+            cpu_before = sum(process_ms(s.pid) or 0.0 for s in instances)
             sent: dict[str, float] = {}
             started = time.monotonic()
             for event in range(args.events):
@@ -173,7 +258,7 @@ async def main(argv: list[str] | None = None) -> Path:
                     break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(1.0)  # anything doubled arrives too
-            cpu_after = process_ms(server.pid) or 0.0
+            cpu_after = sum(process_ms(s.pid) or 0.0 for s in instances)
             result["server_cpu_ms_delivery"] = round(cpu_after - cpu_before, 1)
             for task in tasks:
                 task.cancel()
@@ -205,12 +290,60 @@ async def main(argv: list[str] | None = None) -> Path:
         "load_average": os.getloadavg(),
         "command": " ".join(["python -m bench.dashboards", *(argv or sys.argv[1:])]),
     }
+    result["bars"] = bars(result)
     await database.drop(args.database)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"{stamp}-dashboards.json"
+    suffix = "" if args.instances == 1 else f"-{args.instances}"
+    path = RESULTS / f"{stamp}-dashboards{suffix}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return path
+
+
+def bars(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """B5's rows of the bars' table (B7's with two instances), shaped as bench.summary.Bar."""
+    count = result["dashboards"]
+    where = (
+        "on one instance"
+        if result["instances"] == 1
+        else f"on {result['instances']} instances behind HAProxy sharing Redis, writer on one"
+    )
+    name = "B5" if result["instances"] == 1 else "B7"
+    short = count < TARGET_DASHBOARDS
+    scale = f"at {count:,} dashboards, not {TARGET_DASHBOARDS:,}" if short else ""
+    complete = result["missing"] == 0 and result["doubled"] == 0
+    latency = result["latency_ms"]
+    fast = (
+        latency["avg"] is not None
+        and latency["avg"] < 1000
+        and latency["p99"] is not None
+        and latency["p99"] < 2000
+    )
+    idle = result["idle_kb_per_dashboard"]
+    return [
+        {
+            "bar": f"{name}: {TARGET_DASHBOARDS:,} dashboards {where}, every alert delivered once",
+            "target": "all, once",
+            "measured": f"{result['receipts']:,} of {result['expected_receipts']:,} received;"
+            f" missing {result['missing']}, doubled {result['doubled']}",
+            "met": complete and not short,
+            "margin": scale or ("every one once" if complete else "see the result file"),
+        },
+        {
+            "bar": f"{name}: commit to receipt, average / p99",
+            "target": "< 1 s / < 2 s",
+            "measured": f"{latency['avg']} / {latency['p99']} ms",
+            "met": fast and not short,
+            "margin": scale or ("within" if fast else "over"),
+        },
+        {
+            "bar": f"{name}: idle memory per websocket",
+            "target": "< 100 KB",
+            "measured": f"{idle} KB",
+            "met": idle < 100 and not short,
+            "margin": scale or f"{abs(100 - idle):.0f} KB {'under' if idle < 100 else 'over'}",
+        },
+    ]
 
 
 def _percentile(values: list[float], percent: float) -> float:

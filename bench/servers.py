@@ -113,8 +113,10 @@ def _wait_for_port(process: subprocess.Popen[bytes], port: int, name: str) -> No
 
 
 @contextmanager
-def running(name: str, dsn: str, log: Path) -> Iterator[Server]:
-    """name: casetasks, raw or postgraphile."""
+def running(
+    name: str, dsn: str, log: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """name: casetasks, raw or postgraphile; extra_env adds to (or overrides) its settings."""
     port = free_port()
     env = {**os.environ, "BENCH_DSN": dsn, "BENCH_PORT": str(port)}
     uvicorn_flags = ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
@@ -139,6 +141,7 @@ def running(name: str, dsn: str, log: Path) -> Iterator[Server]:
         command += ["-C", "graphile.config.mjs"]
     else:
         raise ValueError(name)
+    env |= extra_env or {}
     cwd = NODE_DIR if name == "postgraphile" else Path(__file__).parent.parent
     with log.open("ab") as output:
         process = subprocess.Popen(

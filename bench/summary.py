@@ -3,8 +3,8 @@ bench/README.md, beside report.py's closed-loop tables; and the plot of the open
 
     python -m bench.summary RESULT.json ...   # the README's sections again from result files
 
-B5 and B7 rows stay placeholders until bench/dashboards.py puts its own rows in the result, as
-result["dashboards"]["bars"]: dicts shaped like Bar below.
+B5 and B7 come from the newest results of bench/dashboards.py (*-dashboards.json, one instance;
+*-dashboards-2.json, two), each carrying its rows as "bars": dicts shaped like Bar below.
 """
 
 from __future__ import annotations
@@ -288,16 +288,26 @@ def bars(result: dict[str, Any], folder: Path | None = None) -> list[Bar]:
         )
     else:
         found.append(Bar("B4: nothing lost, nothing doubled", "every change once", "-", None, ""))
-    dashboards = (result.get("dashboards") or {}).get("bars")
-    if dashboards:
-        found += [Bar(**row) for row in dashboards]
-    else:  # placeholders: bench/dashboards.py (another helper) puts its measured rows here
-        for name, target in (
-            ("B5: 10,000 dashboards on one instance, every alert delivered once", "all, once"),
-            ("B5: commit to receipt, average / p99", "< 1 s / < 2 s"),
-            ("B5: idle memory per websocket", "< 100 KB"),
-        ):
-            found.append(Bar(name, target, "(B5 placeholder: bench/dashboards.py)", None, ""))
+    found += dashboard_bars(folder)
+    return found
+
+
+def dashboard_bars(folder: Path | None) -> list[Bar]:
+    """B5 and B7 from the newest bench/dashboards.py results (one instance, two instances)."""
+    found: list[Bar] = []
+    for suffix, placeholders in (
+        ("dashboards", ("B5: 10,000 dashboards on one instance, every alert delivered once",)),
+        ("dashboards-2", ("B7: B5 on two instances behind HAProxy sharing Redis",)),
+    ):
+        newest = sorted(folder.glob(f"*-{suffix}.json"))[-1:] if folder is not None else []
+        rows = json.loads(newest[0].read_text()).get("bars") if newest else None
+        if rows:
+            link = f"[{newest[0].name}](results/{newest[0].name})"
+            found += [Bar(**row, profile=link) for row in rows]
+        else:
+            found += [
+                Bar(name, "all, once", "-", None, "bench/dashboards.py") for name in placeholders
+            ]
     return found
 
 
