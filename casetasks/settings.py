@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     websocket_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
     websocket_ping_interval_seconds: float = Field(default=15.0, gt=0)
     websocket_ping_timeout_seconds: float = Field(default=10.0, gt=0)
+    # permessage-deflate: off by default. The messages are small JSON (a notification, a task),
+    # and each compressed connection holds zlib state on both sides and spends CPU per message
+    # (bench/README.md, B5).
+    websocket_per_message_deflate: bool = False
     casetasks_legacy_graphql_ws: bool = False
     # Per-viewer rate limit on query cost (README, "Limits"): a bucket of rate_limit_burst
     # points per viewer, refilled at rate_limit_points_per_second; 0 turns it off.
