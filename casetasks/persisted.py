@@ -220,6 +220,16 @@ def _manifest_entries(
     return [(operation["id"], operation.get("body")) for operation in operations]
 
 
+def check_trusted_documents(settings: Settings) -> None:
+    """Loads the manifest, if one is set, only to fail early (TrustedDocumentsError): before
+    workers start, each of which would otherwise fail in turn and be restarted."""
+    from schema import build_schema
+
+    path = settings.casetasks_trusted_documents
+    if path is not None:
+        load_trusted_documents(path, DocumentCheck(build_schema()._schema))
+
+
 class _Recent:
     """A bounded map that forgets the least recently used entry first."""
 
