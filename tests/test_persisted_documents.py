@@ -3,8 +3,10 @@ database, trusted documents from a manifest, over HTTP (GET and POST) and graphq
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -22,7 +24,9 @@ from models import PersistedDocument
 from services.clock import FixedClock
 from tests.conftest import Env, Live, settings_for_tests
 from tests.group_setup import group_of_two, send_task
+from tests.live import serve_in_process
 from tests.processes import process_env, run_cli
+from tests.services import REQUIRE_SERVICES
 from tests.test_subscriptions import ALERTS
 from tests.ws_client import GraphQLWebSocket, Operation
 
@@ -430,8 +434,6 @@ async def test_a_subscription_starts_by_hash_over_a_real_websocket(live: Live) -
 async def test_trusted_mode_over_the_websocket(
     database_url: str, clock: FixedClock, tmp_path: Path
 ) -> None:
-    from tests.live import serve_in_process
-
     manifest = write_manifest(tmp_path, {sha256(LOGIN): LOGIN, sha256(ALERTS): ALERTS})
     async with trusted_app(database_url, "memory://", clock, manifest) as (env, _http):
         provider = await env.world.provider()
@@ -446,3 +448,50 @@ async def test_trusted_mode_over_the_websocket(
             assert refused["payload"][0]["extensions"]["code"] == "QUERY_NOT_IN_SAFELIST"
             await listed.nothing(0.2)  # running, quietly: no error for the listed one
             await dashboard.close()
+
+
+# ---------------------------------------------------------------- Apollo Client
+
+APOLLO_CLIENT = Path(__file__).parent / "apollo_client"
+
+
+def apollo_client_script() -> Path:
+    """The installed Apollo Client (scripts/ensure_apollo_client.sh, run by `make test`)."""
+    installed = (APOLLO_CLIENT / "node_modules" / "@apollo" / "client").is_dir()
+    if shutil.which("node") is None or not installed:
+        message = "node and Apollo Client (bash scripts/ensure_apollo_client.sh) are needed"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return APOLLO_CLIENT / "apq.mjs"
+
+
+@pytest.mark.parametrize("method", ["post", "get"])
+async def test_apollo_clients_persisted_queries_link_round_trip(env: Env, method: str) -> None:
+    script = apollo_client_script()
+    provider = await env.world.provider()
+    async with serve_in_process(env.app) as address:
+        process = await asyncio.create_subprocess_exec(
+            "node",
+            str(script),
+            f"http://{address}/graphql",
+            provider.admin.token,
+            method,
+            ME,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    run = json.loads(stdout)
+
+    expected = {"me": {"email": provider.admin.email, "__typename": "Staff"}}
+    assert [result["data"] for result in run["results"]] == [expected, expected]
+    hashed = "GET" if method == "get" else "POST"
+    first, registering, again = run["requests"]
+    assert (first["method"], first["withQuery"]) == (hashed, False)
+    assert first["answer"]["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert (registering["method"], registering["withQuery"]) == ("POST", True)
+    assert (again["method"], again["withQuery"]) == (hashed, False)
+    assert first["sha256Hash"] == registering["sha256Hash"] == again["sha256Hash"]
+    assert await stored(env) == 1
