@@ -43,7 +43,12 @@ from casetasks.persisted import (
 from casetasks.scheduler import run_periodically
 from casetasks.settings import Settings, get_settings
 from casetasks.shutdown import TrackWebSockets, WebSocketRegistry
-from casetasks.websocket import LimitedWebSocketAdapter, TransportWSHandler, WebSocketLimits
+from casetasks.websocket import (
+    LegacyWSHandler,
+    LimitedWebSocketAdapter,
+    TransportWSHandler,
+    WebSocketLimits,
+)
 from resolvers.context import Context, Services, bearer_token
 from resolvers.planner import install_sqlite
 from services.auth import TokenPolicy, viewer_for_token
@@ -75,6 +80,7 @@ def connection_token(params: dict[str, Any]) -> str | None:
 
 class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = LimitedWebSocketAdapter
 
     def __init__(

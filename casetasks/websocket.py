@@ -50,6 +50,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
     SubscribeMessage,
 )
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from casetasks.persisted import (
     DocumentRefused,
@@ -277,3 +279,21 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self.pinger
         await super().shutdown()
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
+    """The legacy graphql-ws subprotocol (when enabled) resolves persisted documents too: in
+    trusted documents mode it must not be a way around the manifest."""
+
+    async def handle_start(self, message: StartMessage) -> None:
+        if self.connection_acknowledged:
+            payload = message["payload"]
+            try:
+                query = await persisted_of(self.view).resolve(DocumentRequest.of(payload))
+            except DocumentRefused as refused:
+                await self.send_message(
+                    {"type": "error", "id": message["id"], "payload": refused.error.formatted}
+                )
+                return
+            message = {**message, "payload": {**payload, "query": query or ""}}
+        await super().handle_start(message)

@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from sqlalchemy import func, select
+from websockets.typing import Subprotocol
 
 from casetasks.app import create_app
 from casetasks.persisted import MAX_STORED_BYTES, TrustedDocumentsError
@@ -243,13 +245,15 @@ def write_manifest(folder: Path, documents: dict[str, str]) -> Path:
 
 @asynccontextmanager
 async def trusted_app(
-    database_url: str, broadcast: str, clock: FixedClock, manifest: Path
+    database_url: str, broadcast: str, clock: FixedClock, manifest: Path, **overrides: Any
 ) -> AsyncIterator[tuple[Env, httpx.AsyncClient]]:
     from tests.conftest import StatementCounter
     from tests.factories import World
     from tests.graphql_client import Api
 
-    settings = settings_for_tests(database_url, broadcast, casetasks_trusted_documents=manifest)
+    settings = settings_for_tests(
+        database_url, broadcast, casetasks_trusted_documents=manifest, **overrides
+    )
     app = create_app(settings, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -435,12 +439,12 @@ async def test_trusted_mode_over_the_websocket(
     database_url: str, clock: FixedClock, tmp_path: Path
 ) -> None:
     manifest = write_manifest(tmp_path, {sha256(LOGIN): LOGIN, sha256(ALERTS): ALERTS})
-    async with trusted_app(database_url, "memory://", clock, manifest) as (env, _http):
+    legacy = {"casetasks_legacy_graphql_ws": True}
+    async with trusted_app(database_url, "memory://", clock, manifest, **legacy) as (env, _http):
         provider = await env.world.provider()
         async with serve_in_process(env.app) as address:
-            dashboard = await GraphQLWebSocket.connect(
-                f"ws://{address}/graphql", provider.admin.token
-            )
+            url = f"ws://{address}/graphql"
+            dashboard = await GraphQLWebSocket.connect(url, provider.admin.token)
             listed = await subscribe_with(dashboard, "listed", {"extensions": by_hash(ALERTS)})
             unlisted = await subscribe_with(dashboard, "unlisted", {"query": UNLISTED})
             refused = await unlisted.message()
@@ -448,6 +452,18 @@ async def test_trusted_mode_over_the_websocket(
             assert refused["payload"][0]["extensions"]["code"] == "QUERY_NOT_IN_SAFELIST"
             await listed.nothing(0.2)  # running, quietly: no error for the listed one
             await dashboard.close()
+
+            # The legacy subprotocol is no way around the manifest.
+            old = await websockets.connect(url, subprotocols=[Subprotocol("graphql-ws")])
+            init = {"Authorization": f"Bearer {provider.admin.token}"}
+            await old.send(json.dumps({"type": "connection_init", "payload": init}))
+            assert json.loads(await old.recv())["type"] == "connection_ack"
+            start = {"type": "start", "id": "1", "payload": {"query": UNLISTED}}
+            await old.send(json.dumps(start))
+            answer = json.loads(await asyncio.wait_for(old.recv(), 5))
+            assert answer["type"] == "error" and answer["id"] == "1"
+            assert answer["payload"]["extensions"]["code"] == "QUERY_NOT_IN_SAFELIST"
+            await old.close()
 
 
 # ---------------------------------------------------------------- Apollo Client
