@@ -15,24 +15,21 @@ caches, the read planner's plans) sees an ordinary request. One setting chooses 
   keeps the newest `persisted_documents_max`.
 - Trusted documents (CASETASKS_TRUSTED_DOCUMENTS names a manifest). Only the manifest's
   documents run, named by hash or sent in full; anything else is refused, so in production no
-  document that a client build did not ship can run. The manifest is checked at start-up.
+  document that a client build did not ship can run. The manifest is checked at start-up
+  (casetasks/trusted_documents.py).
 
 Refusals are GraphQL errors with the codes Apollo's clients and router use.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter
-from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
+from graphql import GraphQLError, GraphQLSchema
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -41,8 +38,14 @@ from strawberry.http import GraphQLRequestData
 
 from casetasks.db import SessionFactory, unit_of_work
 from casetasks.settings import Settings
+from casetasks.trusted_documents import (
+    DOCUMENT_ID_PREFIX,
+    HEX_SHA256,
+    DocumentCheck,
+    load_trusted_documents,
+    sha256_of,
+)
 from models import PersistedDocument
-from schema.limits import QueryLimits, validation_rules
 from services.clock import Clock
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -56,8 +59,6 @@ REFUSAL_CACHE_CONTROL = "private, no-cache, must-revalidate"
 # Real operations are a few KiB; this is also the websocket's default message limit.
 MAX_STORED_BYTES = 64 * 1024
 CACHE_SIZE = 512
-DOCUMENT_ID_PREFIX = "sha256:"
-_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class DocumentRefused(Exception):
@@ -66,14 +67,6 @@ class DocumentRefused(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.error = GraphQLError(message, extensions={"code": code})
-
-
-class TrustedDocumentsError(Exception):
-    """The trusted documents manifest cannot be used; the message names the file and why."""
-
-
-def sha256_of(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -117,7 +110,7 @@ def names_a_document(fields: Mapping[str, Any]) -> bool:
 def _document_id_hash(document_id: object) -> str:
     if isinstance(document_id, str) and document_id.startswith(DOCUMENT_ID_PREFIX):
         digest = document_id[len(DOCUMENT_ID_PREFIX) :]
-        if _HEX_SHA256.fullmatch(digest):
+        if HEX_SHA256.fullmatch(digest):
             return digest.lower()
     raise DocumentRefused(
         BAD_REQUEST, 'documentId must be "sha256:" followed by 64 hexadecimal digits'
@@ -132,7 +125,7 @@ def _persisted_query_hash(persisted_query: object) -> str:
             BAD_REQUEST, "extensions.persistedQuery.version must be 1 (the only version there is)"
         )
     digest = persisted_query.get("sha256Hash")
-    if not isinstance(digest, str) or not _HEX_SHA256.fullmatch(digest):
+    if not isinstance(digest, str) or not HEX_SHA256.fullmatch(digest):
         raise DocumentRefused(
             BAD_REQUEST, "extensions.persistedQuery.sha256Hash must be 64 hexadecimal digits"
         )
@@ -153,81 +146,6 @@ def _named_hash(request: DocumentRequest) -> str | None:
             "documentId and extensions.persistedQuery.sha256Hash name different documents",
         )
     return named.pop() if named else None
-
-
-class DocumentCheck:
-    """Whether a text is a document this schema would run: it parses and validates within the
-    query limits (variables aside)."""
-
-    def __init__(self, schema: GraphQLSchema, limits: QueryLimits | None = None) -> None:
-        self.schema = schema
-        self.limits = limits or QueryLimits()
-        self.rules = (*validation_rules(self.limits), *specified_rules)
-
-    def problems(self, text: str) -> list[str]:
-        try:
-            document = parse(text, max_tokens=self.limits.max_tokens)
-        except GraphQLError as error:
-            return [error.message]
-        return [error.message for error in validate(self.schema, document, self.rules)]
-
-
-def load_trusted_documents(path: Path, check: DocumentCheck) -> dict[str, str]:
-    """hash -> document from a manifest: a JSON object of "<sha256 hex>" or "sha256:<hex>" ->
-    document (GraphQL Codegen's persisted documents; Relay's, hashed with sha256), or Apollo's
-    persisted query manifest ({"format": "apollo-persisted-query-manifest", "operations": ...})."""
-
-    def refuse(problem: str) -> TrustedDocumentsError:
-        return TrustedDocumentsError(f"CASETASKS_TRUSTED_DOCUMENTS ({path}): {problem}")
-
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise refuse(f"cannot be read ({error.strerror or error})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise refuse(f"is not JSON ({error})") from None
-    documents: dict[str, str] = {}
-    for key, text in _manifest_entries(manifest, refuse):
-        digest = key[len(DOCUMENT_ID_PREFIX) :] if key.startswith(DOCUMENT_ID_PREFIX) else key
-        if not _HEX_SHA256.fullmatch(digest):
-            raise refuse(f'key {key!r} is not a SHA-256 (64 hex digits, or "sha256:" and them)')
-        if not isinstance(text, str):
-            raise refuse(f"the document of {key!r} is not a string")
-        if sha256_of(text) != digest.lower():
-            raise refuse(f"key {key!r} is not the SHA-256 of its document")
-        problems = check.problems(text)
-        if problems:
-            raise refuse(f"the document of {key!r} does not validate: {problems[0]}")
-        documents[digest.lower()] = text
-    if not documents:
-        raise refuse("lists no documents")
-    return documents
-
-
-def _manifest_entries(
-    manifest: object, refuse: Callable[[str], TrustedDocumentsError]
-) -> list[tuple[str, object]]:
-    if not isinstance(manifest, dict):
-        raise refuse("must be a JSON object of hash -> document")
-    if manifest.get("format") != "apollo-persisted-query-manifest":
-        return list(manifest.items())
-    operations = manifest.get("operations")
-    if not isinstance(operations, list) or not all(
-        isinstance(operation, dict) and isinstance(operation.get("id"), str)
-        for operation in operations
-    ):
-        raise refuse('"operations" must be a list of objects with "id" and "body"')
-    return [(operation["id"], operation.get("body")) for operation in operations]
-
-
-def check_trusted_documents(settings: Settings) -> None:
-    """Loads the manifest, if one is set, only to fail early (TrustedDocumentsError): before
-    workers start, each of which would otherwise fail in turn and be restarted."""
-    from schema import build_schema
-
-    path = settings.casetasks_trusted_documents
-    if path is not None:
-        load_trusted_documents(path, DocumentCheck(build_schema()._schema))
 
 
 class _Recent:

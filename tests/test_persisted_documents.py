@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 from websockets.typing import Subprotocol
 
 from casetasks.app import create_app
-from casetasks.persisted import MAX_STORED_BYTES, TrustedDocumentsError
+from casetasks.persisted import MAX_STORED_BYTES
 from casetasks.settings import Settings
+from casetasks.trusted_documents import TrustedDocumentsError
 from models import PersistedDocument
 from services.clock import FixedClock
 from tests.conftest import Env, Live, settings_for_tests
