@@ -28,6 +28,7 @@ run: install
 
 test: install-test
 	bash scripts/ensure_browser.sh $(BIN)/python
+	bash scripts/ensure_apollo_client.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

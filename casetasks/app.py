@@ -33,10 +33,22 @@ from casetasks import faults, graphiql
 from casetasks.db import create_engine, create_session_factory
 from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
+from casetasks.persisted import (
+    REFUSAL_CACHE_CONTROL,
+    DocumentRefused,
+    PersistedDocuments,
+    http_document_request,
+    names_a_document,
+)
 from casetasks.scheduler import run_periodically
 from casetasks.settings import Settings, get_settings
 from casetasks.shutdown import TrackWebSockets, WebSocketRegistry
-from casetasks.websocket import LimitedWebSocketAdapter, TransportWSHandler, WebSocketLimits
+from casetasks.websocket import (
+    LegacyWSHandler,
+    LimitedWebSocketAdapter,
+    TransportWSHandler,
+    WebSocketLimits,
+)
 from resolvers.context import Context, Services, bearer_token
 from resolvers.planner import install_sqlite
 from services.auth import TokenPolicy, viewer_for_token
@@ -68,18 +80,21 @@ def connection_token(params: dict[str, Any]) -> str | None:
 
 class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = LimitedWebSocketAdapter
 
     def __init__(
         self,
         services: Services,
         limits: WebSocketLimits,
+        persisted: PersistedDocuments,
         introspection: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(schema.build_schema(introspection), **limits.view_options(), **kwargs)
         self.services = services
         self.websocket_limits = limits
+        self.persisted = persisted
 
     def encode_json(self, data: object) -> bytes:
         """orjson: the same JSON as Strawberry's json.dumps(separators=(",", ":")), in UTF-8
@@ -89,6 +104,12 @@ class GraphQLApp(GraphQL[Context, None]):
             return orjson.dumps(data)
         except TypeError:
             return json.dumps(data, separators=(",", ":")).encode()
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a GET naming a persisted document (it has no query parameter either)."""
+        return super().should_render_graphql_ide(request) and not names_a_document(
+            request.query_params
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Strawberry's GraphiQL, with its assets served locally once fetched (see graphiql.py)."""
@@ -112,8 +133,14 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Over HTTP, queries and mutations; a subscription gets a clear answer, not INTERNAL."""
         try:
+            document = await http_document_request(request_adapter, request_data, self.decode_json)
+            query = await self.persisted.resolve(document)
+        except DocumentRefused as refused:
+            sub_response.headers["Cache-Control"] = REFUSAL_CACHE_CONTROL
+            return ExecutionResult(data=None, errors=[refused.error])
+        try:
             return await self.schema.execute(
-                request_data.query,
+                query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -190,9 +217,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     services, engine = build_services(settings, clock or SystemClock())
     hub = services.hub
     assert hub is not None
+    persisted = PersistedDocuments.from_settings(
+        settings,
+        services.session_factory,
+        services.clock,
+        schema.build_schema(settings.introspection_enabled)._schema,
+    )
     graphql = GraphQLApp(
         services,
         WebSocketLimits.from_settings(settings),
+        persisted,
         introspection=settings.introspection_enabled,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
     )

@@ -125,9 +125,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     SHUTDOWN_TIMEOUT_SECONDS, then a clean exit (see casetasks/shutdown.py); with --workers,
     in every worker (casetasks/workers.py)."""
     from casetasks import workers
+    from casetasks.trusted_documents import check_trusted_documents
 
     host, port = args.host or settings.host, args.port or settings.port
     workers.check(settings, args.workers)
+    check_trusted_documents(settings)
     if args.workers == 1:
         workers.server(settings, host, port).run()
     else:

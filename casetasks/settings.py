@@ -138,6 +138,17 @@ class Settings(BaseSettings):
     broadcast_reconnect_max_delay_seconds: float = Field(default=10.0, gt=0)
     # Events waiting for one subscription; beyond this they collapse into one "catch up".
     subscription_queue_size: int = Field(default=100, ge=1)
+    # Persisted documents (casetasks/persisted.py, README "Persisted documents"). Set, the JSON
+    # manifest of hash -> document a client build emits: only its documents run. Unset,
+    # automatic persisted queries: the database keeps at most persisted_documents_max of them
+    # (the oldest go first) and each process caches the most used.
+    casetasks_trusted_documents: Path | None = None
+    persisted_documents_max: int = Field(default=10_000, ge=1)
+
+    @field_validator("casetasks_trusted_documents", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def _local_secret(path: Path) -> str:

@@ -15,7 +15,9 @@ text that is not JSON (4400). This module adds what it lets through or leaves op
   nothing (pong or any other message) comes back within the timeout is closed with 1001 Going
   Away, a code graphql-ws clients reconnect after, and its subscriptions end;
 - close reasons are cut to the 123 bytes a close frame can carry;
-- connection_init's payload may be null, as the spec allows.
+- connection_init's payload may be null, as the spec allows;
+- a subscribe payload may name a persisted document instead of sending its query
+  (casetasks/persisted.py); one that cannot run gets an error message for its id.
 The legacy graphql-ws subprotocol is offered only when enabled; a client asking for nothing else
 is accepted and closed with 4406 Subprotocol not acceptable, as graphql-ws's own server does.
 """
@@ -48,7 +50,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
     SubscribeMessage,
 )
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
+from casetasks.persisted import (
+    DocumentRefused,
+    DocumentRequest,
+    PersistedDocuments,
+    names_a_document,
+)
 from casetasks.settings import Settings
 
 log = logging.getLogger("casetasks.websocket")
@@ -99,6 +109,13 @@ def limits_of(view: object) -> WebSocketLimits:
     return limits
 
 
+def persisted_of(view: object) -> PersistedDocuments:
+    """The persisted documents the view (casetasks.app.GraphQLApp) resolves requests with."""
+    persisted = getattr(view, "persisted", None)
+    assert isinstance(persisted, PersistedDocuments), "the view has no persisted documents"
+    return persisted
+
+
 def close_reason(reason: str) -> str:
     encoded = reason.encode()
     if len(encoded) <= CLOSE_REASON_BYTES:
@@ -121,8 +138,9 @@ def _subscribe_problem(message: Mapping[str, object]) -> str | None:
     payload = message.get("payload")
     if not isinstance(payload, dict):
         return "subscribe needs an object payload"
-    if not isinstance(payload.get("query"), str):
-        return "subscribe needs a string query"
+    query = payload.get("query")
+    if not isinstance(query, str) and not (query is None and names_a_document(payload)):
+        return "subscribe needs a string query (or a persisted document's documentId or hash)"
     if not _object_or_null(payload.get("variables")):
         return "subscribe variables must be an object or null"
     if not isinstance(payload.get("operationName"), str | None):
@@ -195,6 +213,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits_of(self.view)
+        self.persisted = persisted_of(self.view)
         self.heard = asyncio.Event()
         self.pinger: asyncio.Task[None] | None = None
 
@@ -225,6 +244,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            payload = message["payload"]
+            try:
+                query = await self.persisted.resolve(DocumentRequest.of(payload))
+            except DocumentRefused as refused:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refused.error.formatted]}
+                )
+                return
+            message = {**message, "payload": {**payload, "query": query or ""}}
         await super().handle_subscribe(message)
 
     async def ping_until_silent(self) -> None:
@@ -250,3 +279,21 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self.pinger
         await super().shutdown()
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
+    """The legacy graphql-ws subprotocol (when enabled) resolves persisted documents too: in
+    trusted documents mode it must not be a way around the manifest."""
+
+    async def handle_start(self, message: StartMessage) -> None:
+        if self.connection_acknowledged:
+            payload = message["payload"]
+            try:
+                query = await persisted_of(self.view).resolve(DocumentRequest.of(payload))
+            except DocumentRefused as refused:
+                await self.send_message(
+                    {"type": "error", "id": message["id"], "payload": refused.error.formatted}
+                )
+                return
+            message = {**message, "payload": {**payload, "query": query or ""}}
+        await super().handle_start(message)

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from models.auth import AuthSession
 from models.notifications import Notification, NotificationKind
 from models.people import Client, Employment, ServiceProvider, ServiceProviderGroup, Staff
+from models.persisted import PersistedDocument
 from models.series import TaskSeries, TaskSeriesResponsible
 from models.tasks import Task, TaskEvent, TaskEventKind, TaskKind, TaskResponsible, TaskStatus
 
@@ -16,6 +17,7 @@ __all__ = [
     "Employment",
     "Notification",
     "NotificationKind",
+    "PersistedDocument",
     "ServiceProvider",
     "ServiceProviderGroup",
     "Staff",
