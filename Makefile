@@ -20,14 +20,13 @@ install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 run: install
-	-$(BIN)/python -m casetasks.graphiql
 	$(BIN)/casetasks migrate
 	$(BIN)/casetasks demo
 	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql"
 	$(BIN)/casetasks serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	bash scripts/ensure_browser.sh $(BIN)/python
+	bash scripts/ensure_browser.sh
 	bash scripts/ensure_apollo_client.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

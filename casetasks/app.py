@@ -112,9 +112,11 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """Strawberry's GraphiQL, with its assets served locally once fetched (see graphiql.py)."""
+        """Strawberry's GraphiQL with its vendored files, the tour and its own CSP (graphiql.py)."""
         prefix = request.scope.get("root_path", "") + graphiql.ASSETS_ROUTE
-        return HTMLResponse(graphiql.local_page(self.graphql_ide_html, prefix))
+        page = graphiql.served_page(self.graphql_ide_html, prefix)
+        headers = {"Content-Security-Policy": page.content_security_policy}
+        return HTMLResponse(page.html, headers=headers)
 
     async def viewer(self, token: str | None) -> Viewer | None:
         if token is None:

@@ -1,12 +1,18 @@
-"""GraphiQL without a CDN: strawberry's page, served with its assets from a local copy when fetched.
+"""GraphiQL that works offline: Strawberry's page with its files shipped as package data.
 
 Strawberry's GraphiQL page loads React, GraphiQL (which bundles graphql-ws, so subscriptions run
-over graphql-transport-ws) and the explorer plugin from unpkg. `python -m casetasks.graphiql`
-fetches exactly the files the page names, at the versions it pins, from the npm registry
-(`npm pack`), checks each against the page's own integrity hash and keeps them under
-casetasks/static/graphiql/ (git-ignored), laid out as on the CDN. When every one is there, the page
-is served with those URLs pointing at ASSETS_ROUTE instead; otherwise it is left as strawberry
-wrote it, and a browser with internet loads the CDN.
+over graphql-transport-ws), js-cookie and the explorer plugin from unpkg, each pinned by version
+and subresource integrity. Those files are vendored under casetasks/static/graphiql/ (laid out
+as on the CDN, listed with their integrity in manifest.json) and installed with the package, so
+the page served here points at ASSETS_ROUTE and never at the CDN.
+
+The page opens with the README tour's first step (signing in) instead of Strawberry's welcome
+text, and is served with a Content-Security-Policy that allows its own inline script by hash,
+the vendored files and connections to this server only.
+
+`python -m casetasks.graphiql` is the maintainer's tool: after a Strawberry upgrade changes the
+versions its page pins, it fetches exactly those files from the npm registry (`npm pack`),
+checks each against the page's integrity hash, and rewrites the folder and its manifest.
 
 GraphiQL sends the headers editor's JSON as the websocket's connection_init payload, so
 {"Authorization": "Bearer <token>"} there authenticates subscriptions as it does queries.
@@ -16,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import hashlib
 import json
 import os
@@ -27,12 +32,14 @@ import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from starlette.staticfiles import StaticFiles
 from strawberry.http.ides import get_graphql_ide_html
 
 ASSETS_DIR = Path(__file__).resolve().parent / "static" / "graphiql"
+MANIFEST = "manifest.json"
 ASSETS_ROUTE = "/graphiql-assets"
 CDN = "https://unpkg.com/"
 
@@ -40,6 +47,32 @@ _ASSET = re.compile(
     r'(?P<attribute>src|href)="https://unpkg\.com/(?P<path>[^"]+)"'
     r'(?:\s+integrity="(?P<integrity>[^"]*)")?'
 )
+_INLINE_SCRIPT = re.compile(r"<script>(?P<body>.*?)</script>", re.DOTALL)
+_EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
+
+# The README's tour, first step. Demo logins only: `make run` loads them into an empty database.
+TOUR = """\
+# Welcome to casetasks' GraphQL API.
+#
+# 1. Sign in: run this mutation (the play button, or Ctrl-Enter). With the demo data that
+#    `make run` loads, the logins are ana@northside.example (administrator),
+#    ben@northside.example, chloe@northside.example, dev@harbour.example (administrator)
+#    and emma@harbour.example, all with the password demo-password.
+# 2. Copy the token from the result into the Headers pane below, as
+#    {"Authorization": "Bearer <token>"}
+#    Queries, mutations and subscriptions then run as that person.
+# 3. Then try a query in its place, e.g.
+#    { tasks(first: 10) { totalCount edges { node { name dueDate } } } }
+#    The Docs pane (top left) describes every type and field.
+
+mutation SignIn {
+  login(email: "ana@northside.example", password: "demo-password") {
+    token
+    errors { field code message }
+    viewer { ... on Staff { id name } }
+  }
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -70,46 +103,88 @@ class Asset:
         return False
 
 
+@dataclass(frozen=True)
+class Page:
+    html: str
+    content_security_policy: str
+
+
 def assets(page: str) -> list[Asset]:
     """The CDN files a page loads."""
     found = {m["path"]: Asset(m["path"], m["integrity"]) for m in _ASSET.finditer(page)}
     return list(found.values())
 
 
-def present(page: str, directory: Path = ASSETS_DIR) -> bool:
-    wanted = assets(page)
-    return bool(wanted) and all((directory / asset.path).is_file() for asset in wanted)
+def missing(page: str, directory: Path = ASSETS_DIR) -> list[Asset]:
+    """The page's files that are not in the folder as the page's integrity expects them."""
+    return [asset for asset in assets(page) if not _intact(directory / asset.path, asset)]
 
 
-def local_page(page: str, prefix: str = ASSETS_ROUTE, directory: Path = ASSETS_DIR) -> str:
-    """The page loading its assets from `prefix` when all are in `directory`, else unchanged."""
-    if not present(page, directory):
-        return page
+def _source_hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+def content_security_policy(html: str) -> str:
+    """Only what the page needs: its vendored files and inline script (by hash), this origin
+    for HTTP and websockets ('self' covers ws: and wss: to the same host), data: for the
+    favicon and fonts. Styles stay 'unsafe-inline': GraphiQL and CodeMirror set them at run
+    time, and a style cannot run code."""
+    scripts = " ".join(_source_hash(m["body"]) for m in _INLINE_SCRIPT.finditer(html))
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'self' {scripts}".strip(),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def local_page(page: str, prefix: str = ASSETS_ROUTE) -> Page:
+    """Strawberry's page with its files at `prefix` and the tour in the editor."""
     base = prefix.rstrip("/") + "/"
-    return _ASSET.sub(lambda m: m[0].replace(CDN, base, 1), page)
+    html = _ASSET.sub(lambda m: m[0].replace(CDN, base, 1), page)
+    tour = "const EXAMPLE_QUERY = " + json.dumps(TOUR) + ";"
+    html, replaced = _EXAMPLE_QUERY.subn(lambda _m: tour, html)
+    if replaced != 1:
+        raise RuntimeError("Strawberry's GraphiQL page has no EXAMPLE_QUERY to replace")
+    return Page(html, content_security_policy(html))
+
+
+@cache
+def served_page(page: str, prefix: str) -> Page:
+    """The page as served: built once per process (and per root path)."""
+    return local_page(page, prefix)
 
 
 class AssetFiles(StaticFiles):
-    """The fetched files; a 404, not an error, while the folder does not exist."""
+    """The vendored files, cached by browsers for a day (their names carry their versions)."""
 
     def __init__(self, directory: Path = ASSETS_DIR) -> None:
-        super().__init__(directory=directory, check_dir=False)
-
-    async def check_config(self) -> None:
-        with contextlib.suppress(RuntimeError):  # no folder yet: each file is a 404
-            await super().check_config()
+        super().__init__(directory=directory)
 
 
 def fetch(directory: Path = ASSETS_DIR, page: str | None = None, npm: str = "npm") -> list[Asset]:
-    """Fetch the page's assets that are missing or altered; returns those written."""
-    wanted = assets(page if page is not None else get_graphql_ide_html("graphiql"))
-    missing = [a for a in wanted if not _intact(directory / a.path, a)]
-    if not missing:
-        return []
-    if shutil.which(npm) is None:
-        raise RuntimeError(f"{npm} is not installed: it fetches GraphiQL's files from the registry")
+    """Fetch the page's files that are missing or altered, and write the manifest; returns
+    those written."""
+    page = page if page is not None else get_graphql_ide_html("graphiql")
+    wanted = missing(page, directory)
+    if wanted:
+        if shutil.which(npm) is None:
+            raise RuntimeError(f"{npm} is not installed: it fetches GraphiQL's files")
+        _fetch_from_registry(wanted, directory, npm)
+    write_manifest(page, directory)
+    return wanted
+
+
+def _fetch_from_registry(wanted: list[Asset], directory: Path, npm: str) -> None:
     with tempfile.TemporaryDirectory(prefix="graphiql-") as tmp:
-        specs = sorted({a.package for a in missing})
+        specs = sorted({a.package for a in wanted})
         packed = subprocess.run(
             [npm, "pack", "--json", "--silent", "--pack-destination", tmp, *specs],
             check=True,
@@ -120,7 +195,7 @@ def fetch(directory: Path = ASSETS_DIR, page: str | None = None, npm: str = "npm
             f"{entry['name']}@{entry['version']}": Path(tmp) / entry["filename"]
             for entry in json.loads(packed.stdout)
         }
-        for asset in missing:
+        for asset in wanted:
             with tarfile.open(tarballs[asset.package]) as tar:
                 member = tar.extractfile(f"package/{asset.file}")
                 if member is None:
@@ -133,7 +208,20 @@ def fetch(directory: Path = ASSETS_DIR, page: str | None = None, npm: str = "npm
             partial = target.with_name(target.name + ".part")
             partial.write_bytes(data)
             os.replace(partial, target)
-    return missing
+
+
+def write_manifest(page: str, directory: Path = ASSETS_DIR) -> None:
+    """What is vendored, for readers and for the packaging test: package, file, integrity."""
+    entries = [
+        {"package": a.package, "file": a.file, "path": a.path, "integrity": a.integrity}
+        for a in assets(page)
+    ]
+    (directory / MANIFEST).write_text(json.dumps({"assets": entries}, indent=2) + "\n")
+
+
+def manifest(directory: Path = ASSETS_DIR) -> list[Asset]:
+    data = json.loads((directory / MANIFEST).read_text())
+    return [Asset(entry["path"], entry["integrity"]) for entry in data["assets"]]
 
 
 def _intact(path: Path, asset: Asset) -> bool:
@@ -143,7 +231,7 @@ def _intact(path: Path, asset: Asset) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m casetasks.graphiql",
-        description="Fetch GraphiQL's files from the npm registry so /graphql works offline.",
+        description="Refresh the vendored GraphiQL files to the versions Strawberry's page pins.",
     )
     parser.add_argument("--dir", type=Path, default=ASSETS_DIR, help="where to keep them")
     args = parser.parse_args(argv)
@@ -154,10 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graphiql: {error} {detail}".strip(), file=sys.stderr)
         return 1
     total = len(assets(get_graphql_ide_html("graphiql")))
-    if written:
-        print(f"graphiql: fetched {len(written)} of {total} files into {args.dir}")
-    else:
-        print(f"graphiql: all {total} files present in {args.dir}")
+    print(f"graphiql: {len(written)} of {total} files fetched; all present in {args.dir}")
     return 0
 
 

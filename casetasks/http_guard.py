@@ -32,8 +32,8 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
-# JSON loads nothing and is framed by no one; GraphiQL's page runs inline scripts and loads its
-# assets from /graphiql-assets or the CDN, so a page only forbids framing.
+# JSON loads nothing and is framed by no one. A page that needs more (GraphiQL, /dashboard)
+# sends its own policy, which is kept; any other page only forbids framing.
 JSON_POLICY = b"default-src 'none'; frame-ancestors 'none'"
 PAGE_POLICY = b"frame-ancestors 'none'"
 

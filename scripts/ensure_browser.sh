@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
-# What the GraphiQL browser test needs beyond the Python packages: Debian's chromium, and
-# GraphiQL's files fetched from the npm registry so /graphql works without the CDN.
-# Usage: bash scripts/ensure_browser.sh [PYTHON]   (default .venv/bin/python)
+# What the browser tests need beyond the Python packages: Debian's chromium. (GraphiQL's files
+# ship with the package: casetasks/static/graphiql/.)
+# Usage: bash scripts/ensure_browser.sh
 #
 # Best effort, and quick when everything is there: what cannot be installed is reported and the
 # browser test then skips (or fails, under CASETASKS_REQUIRE_SERVICES=1).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
-PYTHON=${1:-.venv/bin/python}
-[ -x "$PYTHON" ] || PYTHON=python3
 CHROMIUM=/usr/bin/chromium
 
 if [ ! -x "$CHROMIUM" ]; then
@@ -33,8 +31,4 @@ if [ ! -x "$CHROMIUM" ]; then
     fi
 fi
 
-if ! "$PYTHON" -m casetasks.graphiql; then
-    echo "ensure_browser: GraphiQL's files are not fetched; /graphql uses the CDN and" \
-        "the browser test will skip" >&2
-fi
 exit 0
