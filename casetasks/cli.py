@@ -1,4 +1,4 @@
-"""The `casetasks` command: migrate, create-provider, demo, serve."""
+"""The `casetasks` command: migrate, create-provider, demo, materialize, serve, schema."""
 
 from __future__ import annotations
 
@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="load demo data into an empty database, print the logins")
     commands.add_parser(
         "materialize", help="make the due occurrences of repeating tasks (idempotent)"
+    )
+    commands.add_parser(
+        "schema", help="print the served schema as SDL, with descriptions (for code generators)"
     )
     return parser
 
@@ -138,6 +141,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "schema":  # needs no settings, database or secret
+        import schema
+
+        print(schema.build_schema().as_str())
+        return 0
     try:
         settings = get_settings()
         if args.command == "migrate":

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 
 from casetasks.request_ids import current_request_id
 from schema.admission import Admission
+from schema.descriptions import document
 from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
 from schema.node import BindContext, resolve_attribute
@@ -49,7 +50,7 @@ class CasetasksSchema(strawberry.Schema):
 def build_schema(introspection: bool = True) -> strawberry.Schema:
     """Built once per process: the schema is immutable, and the validation cache is keyed by it.
     Without introspection (production mode), suggestions are hidden too."""
-    return CasetasksSchema(
+    built = CasetasksSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -77,6 +78,8 @@ def build_schema(introspection: bool = True) -> strawberry.Schema:
             *hiding_extensions(introspection),
         ],
     )
+    document(built._schema)
+    return built
 
 
 __all__: list[Any] = ["build_schema"]

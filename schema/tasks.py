@@ -194,7 +194,7 @@ class Task(Node):
         description="Null for staff of the provider that sent the task to another provider."
     )
     series: Annotated[TaskSeries, strawberry.lazy("schema.series")] | None = strawberry.field(
-        description="Set for occurrences of a repeating task; null for a client and for the "
+        description="Set for occurrences of a repeating task. Null for a client and for the "
         "provider that sent the task to another provider."
     )
     milestone_month: int | None = strawberry.field(
