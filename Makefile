@@ -27,7 +27,7 @@ run: install
 
 test: install-test
 	bash scripts/ensure_browser.sh
-	bash scripts/ensure_apollo_client.sh
+	bash scripts/ensure_npm_packages.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

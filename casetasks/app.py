@@ -29,7 +29,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 import schema
-from casetasks import faults, graphiql
+from casetasks import faults, graphiql, http_spec
 from casetasks.db import create_engine, create_session_factory
 from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
@@ -105,6 +105,21 @@ class GraphQLApp(GraphQL[Context, None]):
         except TypeError:
             return json.dumps(data, separators=(",", ":")).encode()
 
+    def create_response(
+        self, response_data: Any, sub_response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """In the media type the request's Accept chose (get_context), shaped as GraphQL over
+        HTTP has it (casetasks/http_spec.py)."""
+        media_type = sub_response.headers.get("content-type", http_spec.JSON)
+        if "content-type" in sub_response.headers:
+            del sub_response.headers["content-type"]
+        body, status = http_spec.shaped(response_data, media_type, sub_response.status_code)
+        sub_response.status_code = status  # type: ignore[assignment]
+        response = super().create_response(body, sub_response, *args, **kwargs)
+        if media_type != http_spec.JSON:
+            response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        return response
+
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Not for a GET naming a persisted document (it has no query parameter either)."""
         return super().should_render_graphql_ide(request) and not names_a_document(
@@ -152,6 +167,15 @@ class GraphQLApp(GraphQL[Context, None]):
                 operation_extensions=request_data.extensions,
             )
         except InvalidOperationTypeError as error:
+            if error.operation_type == OperationType.MUTATION:
+                # GraphQL over HTTP: 405, and where to go instead.
+                sub_response.status_code = 405
+                sub_response.headers["Allow"] = "POST"
+                message = "Mutations are only accepted over POST"
+                return ExecutionResult(
+                    data=None,
+                    errors=[GraphQLError(message, extensions={"code": "BAD_REQUEST"})],
+                )
             if error.operation_type != OperationType.SUBSCRIPTION:
                 reason = error.as_http_error_reason(request_adapter.method)
                 raise HTTPException(400, reason) from error
@@ -177,6 +201,10 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         is_websocket = isinstance(request, WebSocket)
         token = None if is_websocket else bearer_token(request.headers.get("authorization"))
+        if response is not None and not is_websocket:
+            # Carried to create_response on the response being built.
+            accept = request.headers.get("accept")
+            response.headers["content-type"] = http_spec.response_media_type(accept)
         # The viewer is looked up once the document passed its limits (schema.admission).
         return Context(
             services=self.services,

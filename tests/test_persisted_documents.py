@@ -473,10 +473,10 @@ APOLLO_CLIENT = Path(__file__).parent / "apollo_client"
 
 
 def apollo_client_script() -> Path:
-    """The installed Apollo Client (scripts/ensure_apollo_client.sh, run by `make test`)."""
+    """The installed Apollo Client (scripts/ensure_npm_packages.sh, run by `make test`)."""
     installed = (APOLLO_CLIENT / "node_modules" / "@apollo" / "client").is_dir()
     if shutil.which("node") is None or not installed:
-        message = "node and Apollo Client (bash scripts/ensure_apollo_client.sh) are needed"
+        message = "node and Apollo Client (bash scripts/ensure_npm_packages.sh) are needed"
         if REQUIRE_SERVICES:
             pytest.fail(message)
         pytest.skip(message)
