@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from casetasks import faults, graphiql, http_spec
 from casetasks.db import create_engine, create_session_factory
 from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
+from casetasks.metrics import CONTENT_TYPE, Metrics
 from casetasks.persisted import (
     REFUSAL_CACHE_CONTROL,
     DocumentRefused,
@@ -239,6 +241,7 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
         ),
     )
     services.shared_reads = SharedReads(services.session_factory, streams.BATCH)
+    services.metrics = Metrics()
     return services, engine
 
 
@@ -263,6 +266,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    metrics = services.metrics
+    assert metrics is not None
+
+    async def metrics_page(request: Request) -> Response:
+        """Prometheus' text format; behind METRICS_TOKEN (a bearer token) when one is set."""
+        if settings.metrics_token is not None:
+            given = bearer_token(request.headers.get("authorization")) or ""
+            if not hmac.compare_digest(given.encode(), settings.metrics_token.encode()):
+                return Response("Unauthorized\n", 401, {"WWW-Authenticate": "Bearer"})
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     async def readyz(_request: Request) -> Response:
         try:
@@ -303,6 +317,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_page),
             Mount(graphiql.ASSETS_ROUTE, graphiql.AssetFiles(), name="graphiql-assets"),
         ],
         lifespan=lifespan,
@@ -325,4 +340,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.services = services
     app.state.engine = engine
     app.state.hub = hub
+    metrics.watch(app.state)
     return app

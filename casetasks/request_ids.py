@@ -23,3 +23,8 @@ def context_for(request_id: str) -> Context:
 def current_request_id() -> str:
     """The request's id; outside any request (a scheduler pass), a fresh one per call."""
     return _current.get() or new_request_id()
+
+
+def request_id_in_progress() -> str | None:
+    """The id of the request (or websocket connection) being served; None outside one."""
+    return _current.get()

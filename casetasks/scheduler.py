@@ -43,12 +43,16 @@ async def materialize_due(services: Services) -> int:
 async def run_periodically(services: Services, interval_seconds: float) -> None:
     """Catches up at once (a server that was down makes what it missed), then on a timer."""
     while True:
+        outcome = "failed"
         try:
             made = await materialize_due(services)
+            outcome = "ok"
             if made:
                 log.info("made %d occurrences of repeating tasks", made)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("materializing repeating tasks failed; trying again later")
+        if services.metrics is not None:
+            services.metrics.scheduler_passes.labels(outcome).inc()
         await asyncio.sleep(interval_seconds)

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # and each compressed connection holds zlib state on both sides and spends CPU per message
     # (bench/README.md, B5).
     websocket_per_message_deflate: bool = False
+    # /metrics answers only with "Authorization: Bearer <this>" when set; unset, it is open
+    # (scrape it from inside the network, or block it at the proxy).
+    metrics_token: str | None = None
     casetasks_legacy_graphql_ws: bool = False
     # Per-viewer rate limit on query cost (README, "Limits"): a bucket of rate_limit_burst
     # points per viewer, refilled at rate_limit_points_per_second; 0 turns it off.

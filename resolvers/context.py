@@ -18,6 +18,7 @@ from services.viewer import Viewer
 from subscriptions.hub import EventHub
 
 if TYPE_CHECKING:
+    from casetasks.metrics import Metrics
     from models import Task
     from subscriptions.shared_reads import SharedReads
 
@@ -38,6 +39,8 @@ class Services:
     planner: str = "on"
     # Subscriptions' reads, gathered per event (subscriptions/shared_reads.py).
     shared_reads: SharedReads | None = None
+    # /metrics (casetasks/metrics.py); None where nothing is served (the CLI's passes).
+    metrics: Metrics | None = None
 
 
 @dataclass

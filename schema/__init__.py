@@ -19,6 +19,7 @@ from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
 from schema.node import BindContext, resolve_attribute
 from schema.notifications import Notification
+from schema.observed import OperationMetrics
 from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
 from schema.planned import PlannedReads
 from schema.production import hiding_extensions
@@ -66,6 +67,8 @@ def build_schema(introspection: bool = True) -> strawberry.Schema:
         scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(default_resolver=resolve_attribute),
         extensions=[
+            # First: it times and counts everything the others do.
+            OperationMetrics,
             BindContext,
             ErrorCodes,
             # Factories: a fresh extension per request, sharing module-level LRU caches.

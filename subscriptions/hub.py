@@ -21,6 +21,7 @@ import contextlib
 import logging
 import random
 import secrets
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -77,6 +78,9 @@ class EventHub:
         # Observed by operators (logs) and tests.
         self.reconnects = 0
         self.published = 0
+        # Read by /metrics: events handed to local listeners, and open listeners by field.
+        self.delivered = 0
+        self.listening: Counter[str] = Counter()
         self.collapsed = 0
 
     @property
@@ -224,11 +228,13 @@ class EventHub:
         staff_id = event.recipient_id if isinstance(event, NotificationAdded) else event.staff_id
         for inbox in self._listeners.get(staff_id, ()):
             self.collapsed += inbox.put_nowait(event)
+            self.delivered += 1
 
     def _deliver_all(self, event: HubEvent) -> None:
         for inboxes in self._listeners.values():
             for inbox in inboxes:
                 self.collapsed += inbox.put_nowait(event)
+                self.delivered += 1
 
     async def publish(self, events: list[HubEvent]) -> None:
         """Raises when the broker cannot take the events. The notifications are stored already:
@@ -249,12 +255,15 @@ class EventHub:
         self.published += 1
 
     @asynccontextmanager
-    async def listen(self, staff_id: int) -> AsyncIterator[Inbox]:
+    async def listen(self, staff_id: int, field: str = "") -> AsyncIterator[Inbox]:
+        """field: the Subscription field listening, for /metrics."""
         inbox = Inbox(self.options.queue_size)
         self._listeners.setdefault(staff_id, set()).add(inbox)
+        self.listening[field] += 1
         try:
             yield inbox
         finally:
+            self.listening[field] -= 1
             inboxes = self._listeners.get(staff_id)
             if inboxes is not None:
                 inboxes.discard(inbox)

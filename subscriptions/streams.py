@@ -123,7 +123,7 @@ async def _stream(
     kinds: Sequence[NotificationKind] | None,
     client_id: int | None,
 ) -> AsyncIterator[Notification]:
-    async with hub.listen(viewer.staff_id) as inbox:
+    async with hub.listen(viewer.staff_id, feed.value) as inbox:
         last = await _retrying(lambda: _start_id(ctx, viewer.staff_id, after_id))
         event: NotificationAdded | AccessChanged | Resync | None = None
         while True:
