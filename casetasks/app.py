@@ -30,7 +30,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 import schema
-from casetasks import faults, graphiql, http_spec
+from casetasks import dashboard, faults, graphiql, http_spec
 from casetasks.db import create_engine, create_session_factory
 from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
@@ -319,6 +319,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
             Mount(graphiql.ASSETS_ROUTE, graphiql.AssetFiles(), name="graphiql-assets"),
+            *dashboard.routes(),
         ],
         lifespan=lifespan,
         exception_handlers={Exception: internal_error, **faults.EXCEPTION_HANDLERS},
