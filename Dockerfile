@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY . .
-RUN pip install . \
+RUN pip install ".[otel]" \
     && useradd --system --no-create-home --uid 10001 casetasks
 
 USER casetasks

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 import schema
-from casetasks import dashboard, faults, graphiql, http_spec
+from casetasks import dashboard, faults, graphiql, http_spec, tracing
 from casetasks.db import create_engine, create_session_factory
 from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
@@ -91,9 +91,12 @@ class GraphQLApp(GraphQL[Context, None]):
         limits: WebSocketLimits,
         persisted: PersistedDocuments,
         introspection: bool = True,
+        traced: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(schema.build_schema(introspection), **limits.view_options(), **kwargs)
+        super().__init__(
+            schema.build_schema(introspection, traced), **limits.view_options(), **kwargs
+        )
         self.services = services
         self.websocket_limits = limits
         self.persisted = persisted
@@ -261,6 +264,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         WebSocketLimits.from_settings(settings),
         persisted,
         introspection=settings.introspection_enabled,
+        traced=tracing.enabled(),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
     )
 
@@ -295,6 +299,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         }
         return JSONResponse(body, status_code=500)
 
+    stop_tracing: Callable[[], None] | None = None  # set below, once the app exists
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await hub.start()
@@ -310,6 +316,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 await scheduler
             await hub.stop()
             await engine.dispose()
+            if stop_tracing is not None:
+                stop_tracing()  # flushes the spans still batched
 
     app = Starlette(
         routes=[
@@ -337,6 +345,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     limits = Limits(settings.max_body_bytes, settings.request_timeout_seconds)
     app.add_middleware(HttpGuard, limits=limits)
     app.add_middleware(AccessLog)
+    if tracing.enabled():  # outermost: the HTTP span holds everything else
+        stop_tracing = tracing.install(app, engine)
     app.state.websockets = websockets
     app.state.services = services
     app.state.engine = engine

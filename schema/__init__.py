@@ -19,7 +19,7 @@ from schema.errors import ErrorCodes, is_unexpected
 from schema.mutations import Mutation
 from schema.node import BindContext, resolve_attribute
 from schema.notifications import Notification
-from schema.observed import OperationMetrics
+from schema.observed import OperationMetrics, OperationSpan
 from schema.people import Client, ServiceProvider, ServiceProviderGroup, Staff
 from schema.planned import PlannedReads
 from schema.production import hiding_extensions
@@ -48,7 +48,7 @@ class CasetasksSchema(strawberry.Schema):
 
 
 @cache
-def build_schema(introspection: bool = True) -> strawberry.Schema:
+def build_schema(introspection: bool = True, traced: bool = False) -> strawberry.Schema:
     """Built once per process: the schema is immutable, and the validation cache is keyed by it.
     Without introspection (production mode), suggestions are hidden too."""
     built = CasetasksSchema(
@@ -67,7 +67,8 @@ def build_schema(introspection: bool = True) -> strawberry.Schema:
         scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(default_resolver=resolve_attribute),
         extensions=[
-            # First: it times and counts everything the others do.
+            # First: they time, count and trace everything the others do.
+            *([OperationSpan] if traced else []),
             OperationMetrics,
             BindContext,
             ErrorCodes,

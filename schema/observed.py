@@ -30,3 +30,28 @@ class OperationMetrics(SchemaExtension):
         metrics.observe_operation(
             execution.operation_name, outcome(errors), time.perf_counter() - started
         )
+
+
+class OperationSpan(SchemaExtension):
+    """One span per GraphQL operation, when traces are on (casetasks/tracing.py): its name,
+    type and outcome; never the document or the variables, which can hold passwords."""
+
+    def on_operation(self) -> Iterator[None]:
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer("casetasks.graphql")
+        with tracer.start_as_current_span("GraphQL operation") as span:
+            yield
+            execution = self.execution_context
+            try:
+                kind = execution.operation_type.value
+            except Exception:  # a document that did not parse has no operation
+                kind = "unknown"
+            name = execution.operation_name or "anonymous"
+            span.update_name(f"GraphQL {kind} {name}")
+            span.set_attribute("graphql.operation.type", kind)
+            span.set_attribute("graphql.operation.name", name)
+            errors = execution.result.errors if execution.result is not None else None
+            span.set_attribute("graphql.outcome", outcome(errors))
+            if errors:
+                span.set_status(trace.StatusCode.ERROR)
