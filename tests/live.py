@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -108,3 +108,12 @@ class ServeProcess:
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
+
+
+async def until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Waits for a condition another task makes true (a subscription listening...)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {seconds} s")
+        await asyncio.sleep(0.02)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -33,4 +35,15 @@ def need(name: str, url: str, default_port: int) -> None:
     message = f"{name} is not reachable at {urlsplit(url).hostname}:{urlsplit(url).port}"
     if REQUIRE_SERVICES:
         pytest.fail(message + " and CASETASKS_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+def need_npm_package(folder: Path, package: str) -> None:
+    """Skip without node or tests/<folder>'s npm packages (scripts/ensure_npm_packages.sh, run
+    by `make test`), unless CASETASKS_REQUIRE_SERVICES=1 makes that a failure."""
+    if shutil.which("node") is not None and (folder / "node_modules" / package).is_dir():
+        return
+    message = f"node and {package} (bash scripts/ensure_npm_packages.sh) are needed"
+    if REQUIRE_SERVICES:
+        pytest.fail(message, pytrace=False)
     pytest.skip(message)

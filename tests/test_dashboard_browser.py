@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from casetasks.shutdown import GOING_AWAY
+from tests.browser import chromium, need_browser, watched
 from tests.conftest import Live
 from tests.group_setup import group_of_two, send_task
-from tests.test_graphiql_browser import chromium, need_browser, offline, until
+from tests.live import until
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -37,18 +38,7 @@ async def test_a_caseworker_sees_alerts_arrive_live_and_marks_them_read(
 
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1280, "height": 720})
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"console: {message.text}")
-                if "Content Security Policy" in message.text
-                else None
-            ),
-        )
-        elsewhere: list[str] = []
-        await page.route(lambda url: not url.startswith(live.http_url), offline(elsewhere))
+        seen = await watched(page, live.http_url)
         try:
             await page.goto(f"{live.http_url}/dashboard")
             await page.get_by_label("Email").fill(staff.email)
@@ -90,8 +80,7 @@ async def test_a_caseworker_sees_alerts_arrive_live_and_marks_them_read(
         finally:
             if not screenshot.exists():
                 await page.screenshot(path=str(screenshot))
-        assert problems == [], f"{problems}; see {screenshot}"
-        assert elsewhere == [], f"the page reached beyond the server: {elsewhere}"
+        seen.check(screenshot)
 
     ids: list[Any] = [first["id"], second["id"], third["id"], fourth["id"]]
     assert len(set(ids)) == 4

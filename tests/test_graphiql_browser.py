@@ -9,63 +9,19 @@ skipped, or fails when CASETASKS_REQUIRE_SERVICES=1.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
+from tests.browser import chromium, need_browser, watched
 from tests.conftest import Live
 from tests.group_setup import group_of_two, send_task
-from tests.services import REQUIRE_SERVICES
+from tests.live import until
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ALERTS = "subscription { unassignedTaskAlerts { notification { message } task { name } } }"
-
-
-def need_browser() -> None:
-    missing = []
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package")
-    if not CHROMIUM.exists():
-        missing.append(str(CHROMIUM))
-    if not missing:
-        return
-    message = "no browser test without " + ", ".join(missing) + " (scripts/ensure_browser.sh)"
-    if REQUIRE_SERVICES:
-        pytest.fail(message + " and CASETASKS_REQUIRE_SERVICES=1", pytrace=False)
-    pytest.skip(message)
-
-
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def replace_text(page: Any, editor: Any, text: str) -> None:
@@ -74,24 +30,6 @@ async def replace_text(page: Any, editor: Any, text: str) -> None:
     await page.keyboard.press("Control+A")
     await page.keyboard.press("Delete")
     await page.keyboard.insert_text(text)
-
-
-def offline(attempts: list[str]) -> Any:
-    """A route handler that refuses, and notes, every request not to the server."""
-
-    async def refuse(route: Any) -> None:
-        attempts.append(route.request.url)
-        await route.abort("internetdisconnected")
-
-    return refuse
-
-
-async def until(condition: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {seconds} s")
-        await asyncio.sleep(0.02)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -107,19 +45,7 @@ async def test_graphiql_runs_a_subscription_and_shows_the_alert(live: Live, tmp_
 
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"console: {message.text}")
-                if "Content Security Policy" in message.text or message.type == "error"
-                else None
-            ),
-        )
-        elsewhere: list[str] = []
-        await page.route(lambda url: not url.startswith(live.http_url), offline(elsewhere))
+        seen = await watched(page, live.http_url)
         sent: list[dict[str, Any]] = []
         page.on(
             "websocket",
@@ -157,8 +83,7 @@ async def test_graphiql_runs_a_subscription_and_shows_the_alert(live: Live, tmp_
             await expect(response).to_contain_text("unassignedTaskAlerts")
         finally:
             await page.screenshot(path=str(screenshot))
-        assert problems == [], f"{problems}; see {screenshot}"
-        assert elsewhere == [], f"the page reached beyond the server: {elsewhere}"
+        seen.check(screenshot)
 
     init = next(frame for frame in sent if frame.get("type") == "connection_init")
     assert init["payload"] == {"Authorization": f"Bearer {group.receiving_staff.token}"}

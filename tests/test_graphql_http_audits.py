@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
-
-import pytest
 
 from tests.live import ServeProcess
 from tests.processes import process_env
-from tests.services import REQUIRE_SERVICES
+from tests.services import need_npm_package
 
 AUDITS = Path(__file__).parent / "graphql_http"
 
 
 def audit_script() -> Path:
-    installed = (AUDITS / "node_modules" / "graphql-http").is_dir()
-    if shutil.which("node") is None or not installed:
-        message = "node and graphql-http (bash scripts/ensure_npm_packages.sh) are needed"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
+    need_npm_package(AUDITS, "graphql-http")
     return AUDITS / "audit.mjs"
 
 
