@@ -54,6 +54,9 @@ class Metrics:
             registry=self.registry,
         )
         self._names: set[str] = set()
+        # labels() looks its child up under a lock each time: keep the children at hand.
+        self._counted: dict[tuple[str, str], Any] = {}
+        self._timed: dict[str, Any] = {}
 
     def operation_label(self, name: str | None) -> str:
         if not name:
@@ -67,8 +70,14 @@ class Metrics:
 
     def observe_operation(self, name: str | None, outcome: str, seconds: float) -> None:
         label = self.operation_label(name)
-        self.operations.labels(label, outcome).inc()
-        self.duration.labels(label).observe(seconds)
+        counted = self._counted.get((label, outcome))
+        if counted is None:
+            counted = self._counted[label, outcome] = self.operations.labels(label, outcome)
+        timed = self._timed.get(label)
+        if timed is None:
+            timed = self._timed[label] = self.duration.labels(label)
+        counted.inc()
+        timed.observe(seconds)
 
     def watch(self, state: Any) -> None:
         """Reads the app's state (hub, websockets, engine) whenever scraped."""
