@@ -10,6 +10,7 @@ from resolvers.changes import change
 from resolvers.context import Context
 from services import outreach, task_queries, tasks
 from services import series as series_service
+from services import workload as workload_service
 from services.task_forms import ChangeScope, NewTask, PostponeBy, TaskEdit
 from services.validation import DateInput
 
@@ -164,3 +165,8 @@ async def end_employment(
         return await outreach.end_employment(
             session, ctx.viewer, employment_id, end_date, cancel_remaining
         )
+
+
+async def workload(ctx: Context, due_within_days: int) -> workload_service.Workload:
+    async with ctx.session_factory() as session:
+        return await workload_service.workload(session, ctx.viewer, ctx.clock, due_within_days)

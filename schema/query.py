@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import notifications as resolve_notifications
@@ -16,6 +18,7 @@ from schema.pages import ClientConnection, TaskConnection
 from schema.people import Client, Viewer
 from schema.prefetch import node_fields, prefetch_tasks
 from schema.tasks import Task
+from schema.workload import Workload
 from services import task_queries
 from services.errors import BadRequest, NotFound
 from services.validation import InvalidDate, date_problem
@@ -145,3 +148,17 @@ class Query:
         )
         await info.context.loaders.task.prefetch(n.task_id for n in page.rows if n.task_id)
         return NotificationConnection.of(page, unread)
+
+    @strawberry.field(description="(v2) Staff with Tasks permission and administrators.")
+    async def workload(
+        self,
+        info: GraphQLInfo,
+        due_within_days: Annotated[
+            int | None,
+            strawberry.argument(
+                description="How many days from today dueSoon looks ahead (0 to 366; null: 7)."
+            ),
+        ] = 7,
+    ) -> Workload:
+        days = 7 if due_within_days is None else due_within_days
+        return Workload.of(await resolve_tasks.workload(info.context, days))

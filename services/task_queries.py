@@ -46,7 +46,7 @@ class TaskPage:
     total_count: int
 
 
-def _in_scope(alternative: rules.Alternative) -> Any:
+def in_scope(alternative: rules.Alternative) -> Any:
     """A rule's alternative as a SQLAlchemy condition on Task."""
     return and_(
         *(
@@ -66,7 +66,7 @@ def _sort_key(order: TaskOrder, task: Task) -> list[Any]:
     return [task.due_date.isoformat(), task.id]
 
 
-def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
+def filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
     conditions: list[Any] = []
     if not f.include_completed:
         conditions.append(Task.status == TaskStatus.OPEN)
@@ -92,7 +92,7 @@ def _filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
     if f.due_to is not None:
         conditions.append(Task.due_date <= f.due_to)
     if f.overdue is not None:
-        late = _in_scope(rules.overdue(today))
+        late = in_scope(rules.overdue(today))
         if f.overdue:
             conditions.append(late)
         elif f.include_completed:
@@ -160,9 +160,9 @@ def page_statements(
 
     The total rides along with the page (an uncorrelated subquery, computed once): one
     statement and one round trip instead of two. Only an empty page asks separately."""
-    count_query = _filtered(select(func.count()).select_from(Task).where(scope), task_filter, today)
+    count_query = filtered(select(func.count()).select_from(Task).where(scope), task_filter, today)
     total_column = count_query.correlate(None).scalar_subquery().label("total_count")
-    base = _filtered(select(Task, total_column).where(scope), task_filter, today)
+    base = filtered(select(Task, total_column).where(scope), task_filter, today)
     return _ordered_after(base, order, after).limit(limit + 1), count_query
 
 
@@ -200,7 +200,7 @@ async def list_provider_tasks(
     """The Tasks screen of the viewer's provider."""
     staff = permissions.require_tasks(viewer)
     today = today_in(clock, staff.provider_timezone)
-    scope = _in_scope(permissions.task_list_scope(staff))
+    scope = in_scope(permissions.task_list_scope(staff))
     return await _page(session, scope, today, task_filter, order, first, after)
 
 
@@ -215,7 +215,7 @@ async def list_my_tasks(
     """The client's Task Widget: tasks assigned to this client, soonest due first."""
     client = permissions.require_client(viewer)
     today = today_in(clock, client.provider_timezone)
-    scope = _in_scope(permissions.task_list_scope(client))
+    scope = in_scope(permissions.task_list_scope(client))
     task_filter = TaskFilter(include_completed=include_completed)
     return await _page(session, scope, today, task_filter, TaskOrder.DUE_DATE_ASC, first, after)
 

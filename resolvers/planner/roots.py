@@ -178,7 +178,7 @@ def _stored_instant(p: Planner, instant: datetime) -> Any:
 
 
 def _task_filter(p: Planner, f: task_queries.TaskFilter, a: str) -> list[str]:
-    """task_queries._filtered, in the planner's SQL."""
+    """task_queries.filtered, in the planner's SQL."""
     conditions: list[str] = []
     if not f.include_completed:
         conditions.append(f"{a}.status = 'OPEN'")
