@@ -47,7 +47,7 @@ async def workload(
     session: AsyncSession, viewer: Viewer | None, clock: Clock, due_within_days: int
 ) -> Workload:
     """Administrators: every active staff member who may use the Tasks screen, most overdue
-    first. Other staff with the Tasks permission: their own row."""
+    first. Other staff with the Tasks permission: their own row. One statement."""
     staff = permissions.require_tasks(viewer)
     if not 0 <= due_within_days <= MAX_DUE_WITHIN_DAYS:
         raise BadRequest(
@@ -92,6 +92,12 @@ async def workload(
                 )
             ),
             completed,
+            # The same for every row: the provider's Unassigned tasks, as the list filters them.
+            filtered(
+                select(func.count()).select_from(Task).where(listed),
+                TaskFilter(unassigned=True),
+                today,
+            ).scalar_subquery(),
         )
         .outerjoin(assignments, assignments.c.staff_id == col(Staff.id))
         .where(col(Staff.provider_id) == staff.provider_id, col(Staff.active).is_(True))
@@ -104,8 +110,8 @@ async def workload(
     else:
         rows_query = rows_query.where(col(Staff.id) == staff.staff_id)
     rows = (await session.execute(rows_query)).all()
-    loads = [StaffLoad(*row) for row in rows]
+    # The viewer's own row is always there (an administrator is listed too).
+    unassigned = int(rows[0][-1]) if rows else 0
+    loads = [StaffLoad(*row[:-1]) for row in rows]
     loads.sort(key=lambda load: (-load.overdue, -load.open, load.staff_id))
-    everyone_listed = select(func.count()).select_from(Task).where(listed)
-    unassigned = await session.scalar(filtered(everyone_listed, TaskFilter(unassigned=True), today))
-    return Workload(loads, int(unassigned or 0))
+    return Workload(loads, unassigned)

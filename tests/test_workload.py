@@ -67,6 +67,15 @@ async def test_an_administrator_sees_everyone_and_every_figure_matches_the_task_
     other = await env.world.provider()
     await env.world.task(other.admin, dueDate="2027-03-02")
 
+    env.sql.reset()
+    await env.api.data(
+        "{ workload { unassigned staff { open overdue dueSoon completedLast30Days } } }",
+        token=provider.admin.token,
+    )
+    counted = [q for q in env.sql.statements if "task_responsible" in q or "count(" in q.lower()]
+    assert len(counted) == 1, env.sql.statements  # one statement, whatever the staff count
+    assert env.sql.count == 2, env.sql.statements  # and the viewer's own lookup
+
     workload = await rows(env, provider.admin)
     by_name = {row["staff"]["name"]: row for row in workload["staff"]}
     assert set(by_name) == {provider.admin.name, "Ana Caseworker", "Ben Caseworker"}
