@@ -456,6 +456,22 @@ QUERIES: dict[str, Row] = {
         " task { id } } } } }",
         expect(OK, **STAFF_ONLY),
     ),
+    "workload": Row(
+        "workload",
+        "{ workload(dueWithinDays: 7) { unassigned staff { staff { id name } open overdue"
+        " dueSoon completedLast30Days } } }",
+        expect(OK, client=FORBIDDEN, **TASKS_ROLES),
+        hides={
+            "other": ("Tess Tasks", "Sid Signedout"),
+            "admin": ("Otto Other",),
+            "tasks": ("Otto Other", "Sid Signedout"),
+        },
+    ),
+    "workload.out-of-range": Row(
+        "workload",
+        "{ workload(dueWithinDays: 9999) { unassigned } }",
+        expect(BAD_INPUT, client=FORBIDDEN, **TASKS_ROLES),
+    ),
     # node(id) on every type, with ids of this tenant and of others
     "node.Task": Row(
         "node",
