@@ -4,6 +4,9 @@ application/json, as older clients expect), and a mutation over GET is a 405."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 
 from casetasks.http_spec import GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
@@ -97,3 +100,66 @@ async def test_a_query_over_get_runs(env: Env) -> None:
     )
     assert response.status_code == 200
     assert response.json()["data"] == {"me": None}
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [("application/*", OLD), (f"{NEW}; charset=utf-8, */*;q=0.5", NEW)],
+)
+def test_wildcards_mean_application_json_and_parameters_are_ignored(
+    accept: str, chosen: str
+) -> None:
+    assert response_media_type(accept) == chosen
+
+
+async def test_get_takes_operation_name_variables_and_extensions_as_parameters(env: Env) -> None:
+    provider = await env.world.provider()
+    params = {
+        "query": "query Me { me { __typename } } query Node($id: ID!) { node(id: $id) { id } }",
+        "operationName": "Node",
+        "variables": json.dumps({"id": provider.id}),
+        "extensions": json.dumps({}),
+    }
+    headers = {"accept": NEW, "authorization": f"Bearer {provider.admin.token}"}
+    response = await env.api.http.get("/graphql", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == {"node": {"id": provider.id}}
+
+
+async def test_a_mutation_over_get_does_not_run(env: Env) -> None:
+    provider = await env.world.provider()
+    headers = {"accept": OLD, "authorization": f"Bearer {provider.admin.token}"}
+    response = await env.api.http.get(
+        "/graphql", params={"query": "mutation { logout }"}, headers=headers
+    )
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
+    # logout did not run: the token still signs in.
+    me = {"query": "{ me { __typename } }"}
+    status, _content_type, answer = await post_signed_in(env, me, NEW, provider.admin.token)
+    assert (status, answer["data"]) == (200, {"me": {"__typename": "Staff"}})
+
+
+async def post_signed_in(
+    env: Env, body: dict[str, object], accept: str, token: str
+) -> tuple[int, str, dict]:
+    headers = {"accept": accept, "authorization": f"Bearer {token}"}
+    response = await env.api.http.post("/graphql", json=body, headers=headers)
+    return response.status_code, response.headers["content-type"], response.json()
+
+
+async def test_an_unknown_persisted_document_is_a_request_error(env: Env) -> None:
+    """PersistedQueryNotFound: 400 without data under the spec's media type, 200 under
+    application/json; Apollo's persisted queries link retries with the text after either."""
+    provider = await env.world.provider()
+    query = "{ me { __typename } }"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    body = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+
+    status, content_type, answer = await post_signed_in(env, body, NEW, provider.admin.token)
+    assert (status, content_type) == (400, f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8")
+    assert "data" not in answer
+    assert answer["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+    status, content_type, answer = await post_signed_in(env, body, OLD, provider.admin.token)
+    assert (status, content_type) == (200, "application/json")
+    assert answer["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
