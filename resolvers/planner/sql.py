@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,21 +62,23 @@ class Statement:
         return _MARK.sub(number, text), values
 
 
-class Dialect:
+class Dialect(ABC):
+    """What differs between PostgreSQL and SQLite in the planner's SQL."""
+
     name = ""
 
-    def placeholder(self, number: int, cast: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def placeholder(self, number: int, cast: str) -> str: ...
 
     def adapt(self, value: Any) -> Any:
         return value
 
-    def obj(self, pairs: list[tuple[str, str]]) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def obj(self, pairs: list[tuple[str, str]]) -> str: ...
 
+    @abstractmethod
     def array(self, element: str, source: str, order: str) -> str:
         """A JSON array of element for each row of `FROM source`, in order; [] for none."""
-        raise NotImplementedError
 
     def json_value(self, expression: str) -> str:
         """A JSON value (object, array) coming out of a scalar subquery."""
@@ -84,22 +87,22 @@ class Dialect:
     def boolean(self, expression: str) -> str:
         return expression
 
-    def literal_json(self, text: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def literal_json(self, text: str) -> str: ...
 
-    def global_id(self, type_name: str, key: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def global_id(self, type_name: str, key: str) -> str: ...
 
+    @abstractmethod
     def instant(self, column: str) -> str:
         """A stored instant as the DateTime scalar writes it (isoformat in UTC)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cursor(self, order: str, keys: list[tuple[str, str]]) -> str:
         """encode_cursor(order, keys); each key as (SQL expression, kind: int/text/date/instant)."""
-        raise NotImplementedError
 
-    def local_date(self, instant_param: str, timezone: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def local_date(self, instant_param: str, timezone: str) -> str: ...
 
     def coalesce_count(self, source: str) -> str:
         return f"(SELECT count(*) FROM {source})"
