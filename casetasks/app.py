@@ -21,6 +21,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
@@ -326,7 +327,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_page),
-            Mount(graphiql.ASSETS_ROUTE, graphiql.AssetFiles(), name="graphiql-assets"),
+            Mount(
+                graphiql.ASSETS_ROUTE,
+                StaticFiles(directory=graphiql.ASSETS_DIR),
+                name="graphiql-assets",
+            ),
             *dashboard.routes(),
         ],
         lifespan=lifespan,

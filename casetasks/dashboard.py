@@ -14,20 +14,10 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from casetasks.http_guard import page_policy
+
 FILES = Path(__file__).resolve().parent / "static" / "dashboard"
-POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        # 'self' covers ws: and wss: to this host and port.
-        "connect-src 'self'",
-        "img-src 'self' data:",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
+POLICY = page_policy()
 
 
 class DashboardFiles(StaticFiles):

@@ -35,8 +35,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from starlette.staticfiles import StaticFiles
 from strawberry.http.ides import get_graphql_ide_html
+
+from casetasks.http_guard import page_policy
 
 ASSETS_DIR = Path(__file__).resolve().parent / "static" / "graphiql"
 MANIFEST = "manifest.json"
@@ -125,24 +126,10 @@ def _source_hash(script: str) -> str:
 
 
 def content_security_policy(html: str) -> str:
-    """Only what the page needs: its vendored files and inline script (by hash), this origin
-    for HTTP and websockets ('self' covers ws: and wss: to the same host), data: for the
-    favicon and fonts. Styles stay 'unsafe-inline': GraphiQL and CodeMirror set them at run
-    time, and a style cannot run code."""
-    scripts = " ".join(_source_hash(m["body"]) for m in _INLINE_SCRIPT.finditer(html))
-    return "; ".join(
-        [
-            "default-src 'none'",
-            f"script-src 'self' {scripts}".strip(),
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data:",
-            "font-src 'self' data:",
-            "connect-src 'self'",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
+    """Its vendored files and its inline script, by hash. Styles stay 'unsafe-inline': GraphiQL
+    and CodeMirror set them at run time, and a style cannot run code; fonts come as data:."""
+    hashes = [_source_hash(m["body"]) for m in _INLINE_SCRIPT.finditer(html)]
+    return page_policy(hashes, inline_styles=True, data_fonts=True)
 
 
 def local_page(page: str, prefix: str = ASSETS_ROUTE) -> Page:
@@ -160,13 +147,6 @@ def local_page(page: str, prefix: str = ASSETS_ROUTE) -> Page:
 def served_page(page: str, prefix: str) -> Page:
     """The page as served: built once per process (and per root path)."""
     return local_page(page, prefix)
-
-
-class AssetFiles(StaticFiles):
-    """The vendored files, cached by browsers for a day (their names carry their versions)."""
-
-    def __init__(self, directory: Path = ASSETS_DIR) -> None:
-        super().__init__(directory=directory)
 
 
 def fetch(directory: Path = ASSETS_DIR, page: str | None = None, npm: str = "npm") -> list[Asset]:

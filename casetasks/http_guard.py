@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from contextvars import Context
 from dataclasses import dataclass
 
@@ -36,6 +37,28 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 # sends its own policy, which is kept; any other page only forbids framing.
 JSON_POLICY = b"default-src 'none'; frame-ancestors 'none'"
 PAGE_POLICY = b"frame-ancestors 'none'"
+
+
+def page_policy(
+    script_hashes: Sequence[str] = (), inline_styles: bool = False, data_fonts: bool = False
+) -> str:
+    """The policy of a page served from this origin: its own files, the inline scripts given by
+    hash ('sha256-...'), connections to this server only ('self' covers ws: and wss: to the same
+    host and port), data: images; nothing framed, posted or based elsewhere."""
+    scripts = " ".join(["'self'", *script_hashes])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {scripts}",
+            "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'",
+            "img-src 'self' data:",
+            *(["font-src 'self' data:"] if data_fonts else []),
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 @dataclass(frozen=True)
