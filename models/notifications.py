@@ -15,6 +15,7 @@ class NotificationKind(enum.StrEnum):
     UNASSIGNED_TASK = "UNASSIGNED_TASK"
     CLIENT_TASK_COMPLETED = "CLIENT_TASK_COMPLETED"
     TASK_ASSIGNED = "TASK_ASSIGNED"
+    CASELOAD_RECEIVED = "CASELOAD_RECEIVED"
 
 
 class Notification(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy import Column, ForeignKey, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime
@@ -18,8 +18,9 @@ class TaskSeries(SQLModel, table=True):
     provider_id: int = Field(foreign_key="service_provider.id", index=True)
     name: str = Field(max_length=500)
     details: str | None = None
-    # RFC 5545 RRULE without DTSTART, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=MO.
-    rrule: str = Field(max_length=500)
+    # RFC 5545 RRULE without DTSTART, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=MO; with skipped
+    # dates, RRULE and EXDATE lines (services/recurrence.py).
+    rrule: str = Field(sa_column=Column(Text, nullable=False))
     start_date: date
     until: date | None = None
     count: int | None = None

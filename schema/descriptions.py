@@ -31,6 +31,10 @@ EXPECTED_VERSION = (
     "The task's version as last read: when it has changed since, nothing is saved and errors "
     "holds a CONFLICT."
 )
+BULK_IDS = (
+    "1 to 100 distinct task ids of the viewer's provider; a failing task is named by its "
+    'index, field ["input", "ids", "<index>"].'
+)
 NOTIFICATION_AFTER = (
     "A notification's cursor: first replays the viewer's notifications after it (what "
     "happened while the dashboard was away), then goes on live, with no gap and no duplicate."
@@ -173,6 +177,9 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     "NotificationKind.CLIENT_TASK_COMPLETED": "A client completed a task assigned to them.",
     "NotificationKind.TASK_ASSIGNED": "The viewer was made responsible for a task by someone else.",
+    "NotificationKind.CASELOAD_RECEIVED": (
+        "(v2) Someone handed a caseload over to the viewer (handOverCaseload)."
+    ),
     "Notification.id": ID,
     "Notification.kind": "Why it was made.",
     "Notification.message": "What to show in the widget, in plain words.",
@@ -321,6 +328,27 @@ DESCRIPTIONS: dict[str, str] = {
     "DeletePayload": "The result of deleting.",
     "DeletePayload.deletedIds": "The ids of every task deleted.",
     "DeletePayload.errors": ERRORS,
+    # ------------------------------------------------------------------ caseload management
+    "ReassignTasksInput.ids": BULK_IDS,
+    "PostponeTasksInput.ids": BULK_IDS,
+    "PostponeTasksInput.by": "N weeks past each task's current due date, or customDate.",
+    "PostponeTasksInput.customDate": "The new due date of every task, with by: CUSTOM.",
+    "CompleteTasksInput.ids": BULK_IDS,
+    "TasksPayload.tasks": "The tasks as saved, in the order of ids; empty when nothing was saved.",
+    "TasksPayload.errors": ERRORS,
+    "HandOverCaseloadInput.fromStaffId": (
+        "The staff member leaving, of the administrator's provider (active or deactivated)."
+    ),
+    "HandOverCaseloadPayload.errors": ERRORS,
+    "SkipOccurrenceInput.seriesId": "The repeating task (Task.series.id).",
+    "TaskSeriesPayload.series": "The repeating task as saved; null when nothing was saved.",
+    "TaskSeriesPayload.errors": ERRORS,
+    "Mutation.reassignTasks(input)": "Which tasks, and who is responsible for all of them.",
+    "Mutation.postponeTasks(input)": "Which tasks, and how far to postpone each.",
+    "Mutation.completeTasks(input)": "Which tasks to complete.",
+    "Mutation.handOverCaseload(input)": "Whose caseload goes to whom.",
+    "Mutation.skipOccurrence(input)": "The repeating task and the scheduled date to skip.",
+    "Mutation.unskipOccurrence(input)": "The repeating task and the skipped date to restore.",
     "Mutation.createTask": "Staff with Tasks permission: adds a task (or a repeating task).",
     "Mutation.createTask(input)": "The new task.",
     "Mutation.updateTask": "Staff with Tasks permission: edits a task.",

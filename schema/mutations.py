@@ -7,6 +7,7 @@ import strawberry
 from resolvers import notifications as resolve_notifications
 from resolvers import people as resolve_people
 from resolvers import tasks as resolve_tasks
+from schema.caseload import CaseloadMutations
 from schema.enums import ChangeScope
 from schema.errors import UserError
 from schema.ids import key_of, to_global_id
@@ -327,5 +328,7 @@ class NotificationMutations:
 
 
 @strawberry.type
-class Mutation(PeopleMutations, ClientMutations, TaskMutations, NotificationMutations):
+class Mutation(
+    PeopleMutations, ClientMutations, TaskMutations, NotificationMutations, CaseloadMutations
+):
     pass

@@ -11,6 +11,7 @@ from resolvers import tasks as resolve_tasks
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import TaskConnection
 from schema.prefetch import node_fields, prefetch_tasks
+from services import recurrence
 from services.pagination import check_page_size
 
 
@@ -23,9 +24,12 @@ class TaskSeries(Node):
     is_type_of = row_type_check(TaskSeriesRow)
     name: str
     details: str | None
-    rrule: str = strawberry.field(
+    @strawberry.field(
         description="The rule as RFC 5545 RRULE text, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=MO."
     )
+    def rrule(self, root: strawberry.Parent[TaskSeriesRow]) -> str:
+        return recurrence.rule_of(root.rrule)
+
     start_date: date
     until: date | None
     count: int | None
@@ -53,3 +57,10 @@ class TaskSeries(Node):
         )
         await prefetch_tasks(info.context, page.page.rows, node_fields(info))
         return TaskConnection.of(page.page, page.total_count)
+
+    @strawberry.field(
+        description="(v2) Scheduled dates that will not become tasks (skipOccurrence); upcoming "
+        "leaves them out."
+    )
+    def skipped_dates(self, root: strawberry.Parent[TaskSeriesRow]) -> list[date]:
+        return recurrence.skipped_of(root.rrule)

@@ -35,10 +35,12 @@ def require_tasks(viewer: Viewer | None) -> StaffViewer:
     return staff
 
 
-def require_administrator(viewer: Viewer | None) -> StaffViewer:
+def require_administrator(
+    viewer: Viewer | None, why: str = "Only administrators can manage staff"
+) -> StaffViewer:
     staff = require_staff(viewer)
     if not staff.is_administrator:
-        raise Forbidden("Only administrators can manage staff")
+        raise Forbidden(why)
     return staff
 
 

@@ -1,4 +1,9 @@
-"""Recurrence rules: RFC 5545 RRULE text in, scheduled dates out, all through dateutil's rrule."""
+"""Recurrence rules: RFC 5545 text in, scheduled dates out, all through dateutil.
+
+A series stores its rule as RRULE text ("FREQ=WEEKLY;INTERVAL=1;BYDAY=MO"); once a date is
+skipped it stores RFC 5545 lines instead, the RRULE and an EXDATE listing the skipped dates
+("RRULE:FREQ=...\nEXDATE;VALUE=DATE:20270105,20270112"), which dateutil's rrulestr reads
+as an rruleset. `rule_of` and `skipped_of` take either form apart."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import rrule, rruleset, rrulestr
 
 from services.errors import Problems
 from services.validation import DateInput, InvalidDate, date_problem
@@ -97,10 +102,44 @@ def _day_index(code: str) -> int:
     return WEEKDAYS.index(Weekday(code))
 
 
-def _rule(text: str, start: date) -> rrule:
-    parsed = rrulestr(text, dtstart=datetime.combine(start, time()))
-    assert isinstance(parsed, rrule)
+MAX_SKIPPED = 200
+_EXDATE = "EXDATE;VALUE=DATE:"
+
+
+def rule_of(text: str) -> str:
+    """The RRULE part of a stored rule, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=MO."""
+    first = text.split("\n", 1)[0]
+    return first.removeprefix("RRULE:")
+
+
+def skipped_of(text: str) -> list[date]:
+    """The dates a stored rule excludes (its EXDATE), in order."""
+    for line in text.split("\n")[1:]:
+        if line.startswith(_EXDATE):
+            values = line[len(_EXDATE) :].split(",")
+            return sorted(datetime.strptime(v, "%Y%m%d").date() for v in values if v)
+    return []
+
+
+def with_skipped(text: str, skipped: Sequence[date]) -> str:
+    """The stored form of a rule excluding `skipped`: bare RRULE text when there are none."""
+    rule = rule_of(text)
+    if not skipped:
+        return rule
+    values = ",".join(d.strftime("%Y%m%d") for d in sorted(set(skipped)))
+    return f"RRULE:{rule}\n{_EXDATE}{values}"
+
+
+def _rule(text: str, start: date) -> rrule | rruleset:
+    parsed = rrulestr(text, dtstart=datetime.combine(start, time()), forceset="\n" in text)
+    assert isinstance(parsed, rrule | rruleset)
     return parsed
+
+
+def produces(text: str, start: date, day: date) -> bool:
+    """Whether `day` is a scheduled date of the rule (skipped dates are not)."""
+    moment = datetime.combine(day, time())
+    return _rule(text, start).after(moment, inc=True) == moment
 
 
 def dates(text: str, start: date) -> Iterator[date]:
@@ -131,13 +170,15 @@ def next_dates(text: str, start: date, from_day: date, limit: int) -> list[date]
 
 
 def until_before(text: str, day: date) -> str:
-    """The same rule ending the day before `day` (COUNT replaced by UNTIL)."""
-    kept = [p for p in text.split(";") if not p.startswith(("UNTIL=", "COUNT="))]
-    return ";".join([*kept, f"UNTIL={(day - timedelta(days=1)).strftime('%Y%m%d')}"])
+    """The same rule ending the day before `day` (COUNT replaced by UNTIL); the skipped dates
+    before `day` stay skipped."""
+    kept = [p for p in rule_of(text).split(";") if not p.startswith(("UNTIL=", "COUNT="))]
+    rule = ";".join([*kept, f"UNTIL={(day - timedelta(days=1)).strftime('%Y%m%d')}"])
+    return with_skipped(rule, [d for d in skipped_of(text) if d < day])
 
 
 def weekdays_of(text: str) -> list[Weekday]:
-    for part in text.split(";"):
+    for part in rule_of(text).split(";"):
         if part.startswith("BYDAY="):
             return [Weekday(code) for code in part[len("BYDAY=") :].split(",") if code]
     return []
@@ -146,8 +187,10 @@ def weekdays_of(text: str) -> list[Weekday]:
 def reanchor(text: str, start: date, day: date, new_start: date) -> Rule:
     """The rest of a rule, from the occurrence scheduled on `day`, starting at `new_start`.
 
-    A COUNT keeps only the occurrences not yet scheduled before `day`.
+    A COUNT keeps only the occurrences not yet scheduled before `day` (skipped ones included,
+    as RFC 5545 counts them); skipped dates are not carried over (see keep_skipped).
     """
+    text = rule_of(text)
     parts = text.split(";")
     count = next((int(p[6:]) for p in parts if p.startswith("COUNT=")), None)
     until_text = next((p[6:] for p in parts if p.startswith("UNTIL=")), None)
@@ -157,3 +200,15 @@ def reanchor(text: str, start: date, day: date, new_start: date) -> Rule:
         parts = [p for p in parts if not p.startswith("COUNT=")] + [f"COUNT={count}"]
     until = datetime.strptime(until_text[:8], "%Y%m%d").date() if until_text else None
     return Rule(text=";".join(parts), start=new_start, until=until, count=count)
+
+
+def keep_skipped(old_text: str, rule: Rule) -> Rule:
+    """A new rule (an edit from an occurrence on) keeps the skipped dates it still produces."""
+    kept = [
+        day
+        for day in skipped_of(old_text)
+        if day >= rule.start and produces(rule.text, rule.start, day)
+    ]
+    if not kept:
+        return rule
+    return Rule(with_skipped(rule.text, kept), rule.start, rule.until, rule.count)

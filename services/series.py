@@ -354,7 +354,8 @@ def following_rule(
     day = task.scheduled_date or task.due_date
     new_start = edit.due_date if isinstance(edit.due_date, date) else day
     if isinstance(edit.recurrence, Recurrence):
-        return recurrence.check(problems, edit.recurrence, new_start)
+        checked = recurrence.check(problems, edit.recurrence, new_start)
+        return recurrence.keep_skipped(series.rrule, checked) if checked else None
     weekdays = recurrence.weekdays_of(series.rrule)
     if weekdays and recurrence.WEEKDAYS[new_start.weekday()] not in weekdays:
         problems.invalid("dueDate", "The new due date must fall on one of the series' weekdays")
@@ -363,7 +364,7 @@ def following_rule(
     if rule.until is not None and new_start > rule.until:
         problems.invalid("dueDate", "The new due date is after the repeating task's end date")
         return None
-    return rule
+    return recurrence.keep_skipped(series.rrule, rule)
 
 
 async def change_following(
@@ -415,7 +416,7 @@ async def change_following(
         assigned_to_client=series.assigned_to_client,
         responsible=responsible,
     )
-    if rule.text != series.rrule:
-        changes.add(f"Repeats {rule.text}")
+    if recurrence.rule_of(rule.text) != recurrence.rule_of(series.rrule):
+        changes.add(f"Repeats {recurrence.rule_of(rule.text)}")
     await split_at(session, series, task, rule, template, staff, now)
     changes.add("for this and the following occurrences")

@@ -7,7 +7,7 @@ same transaction, so history and version never disagree.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -248,6 +248,57 @@ async def update_task(
     return task
 
 
+def check_postpone(
+    problems: Problems, by: PostponeBy, custom_date: DateInput | None, today: date
+) -> None:
+    """What the postpone form itself must satisfy, whatever the task."""
+    if by == PostponeBy.CUSTOM:
+        if custom_date is None:
+            problems.required("customDate", "Choose the date to postpone the task to")
+        elif isinstance(custom_date, InvalidDate):
+            problems.invalid("customDate", f"{custom_date.text!r} is not a calendar date")
+        elif problem := date_problem(custom_date, "The new due date"):
+            problems.invalid("customDate", problem)
+        elif custom_date < today:
+            problems.invalid("customDate", "The new due date cannot be in the past")
+    elif custom_date is not None:
+        problems.invalid("customDate", "A custom date goes with the CUSTOM option only")
+
+
+def postponed_due(
+    problems: Problems, task: Task, by: PostponeBy, custom_date: DateInput | None, form_ok: bool
+) -> date | None:
+    """The task's new due date; None with a problem noted, or when the form itself is wrong
+    (check_postpone names that)."""
+    if task.status == TaskStatus.COMPLETED:
+        problems.invalid(None, "A completed task cannot be postponed; reopen it first")
+        return None
+    if not form_ok:
+        return None
+    if by == PostponeBy.CUSTOM:
+        assert isinstance(custom_date, date)
+        if custom_date <= task.due_date:
+            problems.invalid(
+                "customDate",
+                f"The new due date must be after the current one ({task.due_date.isoformat()})",
+            )
+            return None
+        return custom_date
+    new_due = task.due_date + timedelta(days=POSTPONE_DAYS[by])
+    if problem := date_problem(new_due, "The new due date"):
+        problems.invalid("by", problem)
+        return None
+    return new_due
+
+
+def apply_postpone(
+    session: AsyncSession, staff: StaffViewer, task: Task, new_due: date, now: datetime
+) -> None:
+    summary = f"Due date {task.due_date.isoformat()} -> {new_due.isoformat()}"
+    task.due_date = new_due
+    record_event(session, task, TaskEventKind.POSTPONED, staff, now, summary)
+
+
 async def postpone_task(
     session: AsyncSession,
     viewer: Viewer | None,
@@ -259,39 +310,15 @@ async def postpone_task(
 ) -> Task:
     task = await load_for_change(session, viewer, task_id)
     staff = permissions.require_tasks(viewer)
+    form = Problems()
+    check_postpone(form, by, custom_date, today_in(clock, staff.provider_timezone))
     problems = Problems()
-    if task.status == TaskStatus.COMPLETED:
-        problems.invalid(None, "A completed task cannot be postponed; reopen it first")
-    new_due: date | None = None
-    if by == PostponeBy.CUSTOM:
-        if custom_date is None:
-            problems.required("customDate", "Choose the date to postpone the task to")
-        elif isinstance(custom_date, InvalidDate):
-            problems.invalid("customDate", f"{custom_date.text!r} is not a calendar date")
-        elif problem := date_problem(custom_date, "The new due date"):
-            problems.invalid("customDate", problem)
-        elif custom_date < today_in(clock, staff.provider_timezone):
-            problems.invalid("customDate", "The new due date cannot be in the past")
-        elif custom_date <= task.due_date:
-            problems.invalid(
-                "customDate",
-                f"The new due date must be after the current one ({task.due_date.isoformat()})",
-            )
-        else:
-            new_due = custom_date
-    elif custom_date is not None:
-        problems.invalid("customDate", "A custom date goes with the CUSTOM option only")
-    else:
-        new_due = task.due_date + timedelta(days=POSTPONE_DAYS[by])
-        if problem := date_problem(new_due, "The new due date"):
-            problems.invalid("by", problem)
+    new_due = postponed_due(problems, task, by, custom_date, form_ok=not form.items)
+    problems.items += form.items
     await check_version(session, problems, task, expected_version)
     problems.raise_any()
     assert new_due is not None
-
-    summary = f"Due date {task.due_date.isoformat()} -> {new_due.isoformat()}"
-    task.due_date = new_due
-    record_event(session, task, TaskEventKind.POSTPONED, staff, clock.now(), summary)
+    apply_postpone(session, staff, task, new_due, clock.now())
     await session.flush()
     return task
 
@@ -313,7 +340,19 @@ async def reassign_task(
         problems.invalid("assignedToClient", "Only a task about a client can be assigned to them")
     await check_version(session, problems, task, expected_version)
     problems.raise_any()
+    await apply_reassign(session, staff, task, responsible, clock.now(), assigned_to_client)
+    return task
 
+
+async def apply_reassign(
+    session: AsyncSession,
+    staff: StaffViewer,
+    task: Task,
+    responsible: Sequence[Staff],
+    now: datetime,
+    assigned_to_client: bool | None = None,
+) -> None:
+    """Who's Responsible replaced (checked already), with its history event and notifications."""
     current_ids = list(
         await session.scalars(
             select(col(TaskResponsible.staff_id))
@@ -335,8 +374,7 @@ async def reassign_task(
         changes.add(f"Assigned to the client: {_yes(was_for_client)} -> {_yes(assigned_to_client)}")
         task.assigned_to_client = assigned_to_client
     if not changes:
-        return task
-    now = clock.now()
+        return
     record_event(session, task, TaskEventKind.REASSIGNED, staff, now, changes.text())
     await session.flush()
     if responsible:
@@ -348,7 +386,6 @@ async def reassign_task(
     elif current_ids or was_for_client:  # this change left it Unassigned
         origin = await provider_name(session, task.origin_provider_id)
         await notifications.alert_unassigned(session, task, origin, now)
-    return task
 
 
 def _yes(flag: bool) -> str:
@@ -378,14 +415,22 @@ async def complete_task(
         task = await load_for_change(session, viewer, task_id)
         done_by = permissions.require_tasks(viewer)
     problems = Problems()
-    if task.status == TaskStatus.COMPLETED:
-        problems.invalid(None, "This task is already completed")
+    completion_problem(problems, task)
     await check_version(
         session, problems, task, expected_version, explain=isinstance(done_by, StaffViewer)
     )
     problems.raise_any()
 
-    now = clock.now()
+    await apply_complete(session, task, done_by, clock.now())
+    return task
+
+
+def completion_problem(problems: Problems, task: Task) -> None:
+    if task.status == TaskStatus.COMPLETED:
+        problems.invalid(None, "This task is already completed")
+
+
+async def apply_complete(session: AsyncSession, task: Task, done_by: Viewer, now: datetime) -> None:
     task.status = TaskStatus.COMPLETED
     task.completed_at = now
     task.completed_by_staff_id = done_by.staff_id if isinstance(done_by, StaffViewer) else None
@@ -396,7 +441,6 @@ async def complete_task(
     await session.flush()
     if isinstance(done_by, ClientViewer):
         await notifications.tell_client_completed(session, task, done_by.name, now)
-    return task
 
 
 async def reopen_task(

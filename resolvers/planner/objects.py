@@ -435,7 +435,8 @@ SERIES: dict[str, FieldSql] = {
     "id": _global_id("TaskSeries"),
     "name": _column("name"),
     "details": _column("details"),
-    "rrule": _column("rrule"),
+    # The RRULE line only: a series with skipped dates stores an EXDATE line after it.
+    "rrule": lambda p, alias, _f: p.dialect.first_line(f"{alias}.rrule"),
     "startDate": _column("start_date"),
     "until": _column("until"),
     "count": _column("count"),

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.pagination import encode_cursor
+from services.recurrence import rule_of
 
 # A JSON object of more pairs than this is not planned (PostgreSQL's functions take 100 args).
 MAX_PAIRS = 50
@@ -104,6 +105,10 @@ class Dialect(ABC):
     @abstractmethod
     def local_date(self, instant_param: str, timezone: str) -> str: ...
 
+    @abstractmethod
+    def first_line(self, text: str) -> str:
+        """The text up to its first newline, without a leading "RRULE:" (see rule_of)."""
+
     def coalesce_count(self, source: str) -> str:
         return f"(SELECT count(*) FROM {source})"
 
@@ -154,6 +159,9 @@ class Postgres(Dialect):
 
     def local_date(self, instant_param: str, timezone: str) -> str:
         return f"({instant_param} AT TIME ZONE {timezone})::date"
+
+    def first_line(self, text: str) -> str:
+        return f"regexp_replace(split_part({text}, chr(10), 1), '^RRULE:', '')"
 
 
 def _base64url(text: str) -> str:
@@ -216,6 +224,9 @@ class Sqlite(Dialect):
     def local_date(self, instant_param: str, timezone: str) -> str:
         return f"ct_local_date({instant_param}, {timezone})"
 
+    def first_line(self, text: str) -> str:
+        return f"ct_rule_of({text})"
+
 
 def dialect_named(name: str) -> Dialect:
     return Postgres() if name == "postgresql" else Sqlite()
@@ -250,6 +261,7 @@ def install_sqlite(dbapi_connection: Any) -> None:
     dbapi_connection.create_function("ct_instant", 1, _instant, deterministic=True)
     dbapi_connection.create_function("ct_cursor", -1, _cursor, deterministic=True)
     dbapi_connection.create_function("ct_local_date", 2, _local_date, deterministic=True)
+    dbapi_connection.create_function("ct_rule_of", 1, rule_of, deterministic=True)
 
 
 def iso_date(value: date) -> str:

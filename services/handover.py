@@ -1,0 +1,207 @@
+"""Handing a departing caseworker's caseload to a colleague, in one transaction.
+
+Set-based: a caseload of thousands of tasks is a handful of statements, not a loop of
+single-task changes. Each moved task still gets its REASSIGNED history event and a new version,
+so an open form holding the old version is told what changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, String, delete, exists, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models import (
+    Client,
+    NotificationKind,
+    Staff,
+    Task,
+    TaskEvent,
+    TaskEventKind,
+    TaskResponsible,
+    TaskSeries,
+    TaskSeriesResponsible,
+    TaskStatus,
+)
+from models.types import UTCDateTime
+from services import notifications, permissions
+from services.clock import Clock
+from services.errors import NotFound, Problems
+from services.viewer import StaffViewer, Viewer
+
+
+@dataclass(frozen=True)
+class HandOver:
+    tasks: int
+    series: int
+    clients: int
+
+
+async def _staff_of(session: AsyncSession, admin: StaffViewer, staff_id: int) -> Staff:
+    staff = await session.get(Staff, staff_id)
+    if staff is None or staff.provider_id != admin.provider_id:
+        raise NotFound()
+    return staff
+
+
+async def hand_over_caseload(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    clock: Clock,
+    from_staff_id: int,
+    to_staff_id: int,
+    include_clients: bool,
+) -> HandOver:
+    admin = permissions.require_administrator(
+        viewer, "Only administrators can hand a caseload over"
+    )
+    giver = await _staff_of(session, admin, from_staff_id)
+    receiver = await _staff_of(session, admin, to_staff_id)
+    problems = Problems()
+    if giver.id == receiver.id:
+        problems.invalid("toStaffId", "Choose someone other than the person handing over")
+    elif not receiver.active:
+        problems.invalid("toStaffId", f"{receiver.name} is deactivated")
+    elif not (receiver.tasks_permission or receiver.is_administrator):
+        problems.invalid("toStaffId", f"{receiver.name} does not have the Tasks permission")
+    problems.raise_any()
+
+    now = clock.now()
+    moved = await _move_tasks(session, admin, giver, receiver, now)
+    series = await _move_series(session, admin, giver, receiver)
+    clients = 0
+    if include_clients:
+        result = await session.execute(
+            update(Client)
+            .where(
+                col(Client.provider_id) == admin.provider_id,
+                col(Client.caseworker_id) == giver.id,
+            )
+            .values(caseworker_id=receiver.id)
+        )
+        clients = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    await session.flush()
+    if moved or series or clients:
+        await notifications.notify(
+            session,
+            [receiver.id or 0],
+            NotificationKind.CASELOAD_RECEIVED,
+            f"{admin.name} handed {giver.name}'s caseload over to you: {_count(moved, 'task')}, "
+            f"{_count(series, 'repeating task')}, {_count(clients, 'client')}",
+            now,
+        )
+    return HandOver(tasks=moved, series=series, clients=clients)
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
+
+
+async def _move_tasks(
+    session: AsyncSession, admin: StaffViewer, giver: Staff, receiver: Staff, now: datetime
+) -> int:
+    caseload = (
+        select(col(TaskResponsible.task_id))
+        .join(Task, col(Task.id) == col(TaskResponsible.task_id))
+        .where(
+            col(TaskResponsible.staff_id) == giver.id,
+            col(Task.provider_id) == admin.provider_id,
+            col(Task.status) == TaskStatus.OPEN,
+        )
+    )
+    # Locks the tasks (a concurrent single-task change waits, then sees the new version).
+    bumped = await session.execute(
+        update(Task)
+        .where(col(Task.id).in_(caseload.scalar_subquery()))
+        .values(version=col(Task.version) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    moved = int(bumped.rowcount or 0)  # type: ignore[attr-defined]
+    if not moved:
+        return 0
+    summary = f"Caseload handed over by {admin.name}: {giver.name} -> {receiver.name}"
+    await session.execute(
+        insert(TaskEvent).from_select(
+            ["task_id", "kind", "at", "by_staff_id", "summary", "version"],
+            select(
+                col(Task.id),
+                literal(TaskEventKind.REASSIGNED.value, String()),
+                literal(now, UTCDateTime()),
+                literal(admin.staff_id, Integer()),
+                literal(summary, String()),
+                col(Task.version),
+            ).where(col(Task.id).in_(caseload.scalar_subquery())),
+        )
+    )
+    receiver_holds = exists().where(
+        col(TaskResponsible.task_id) == _Holder.c.task_id,
+        _Holder.c.staff_id == receiver.id,
+    )
+    # Where the receiver is responsible already, the giver just steps off the task.
+    await session.execute(
+        delete(TaskResponsible)
+        .where(
+            col(TaskResponsible.task_id).in_(caseload.scalar_subquery()),
+            col(TaskResponsible.staff_id) == giver.id,
+            receiver_holds,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(TaskResponsible)
+        .where(
+            col(TaskResponsible.task_id).in_(caseload.scalar_subquery()),
+            col(TaskResponsible.staff_id) == giver.id,
+        )
+        .values(staff_id=receiver.id)
+        .execution_options(synchronize_session=False)
+    )
+    return moved
+
+
+async def _move_series(
+    session: AsyncSession, admin: StaffViewer, giver: Staff, receiver: Staff
+) -> int:
+    """Future occurrences of the giver's repeating tasks go to the receiver."""
+    theirs = (
+        select(col(TaskSeriesResponsible.series_id))
+        .join(TaskSeries, col(TaskSeries.id) == col(TaskSeriesResponsible.series_id))
+        .where(
+            col(TaskSeriesResponsible.staff_id) == giver.id,
+            col(TaskSeries.provider_id) == admin.provider_id,
+            col(TaskSeries.ended).is_(False),
+        )
+    )
+    series_ids = list(await session.scalars(theirs))
+    if not series_ids:
+        return 0
+    receiver_holds = exists().where(
+        col(TaskSeriesResponsible.series_id) == _SeriesHolder.c.series_id,
+        _SeriesHolder.c.staff_id == receiver.id,
+    )
+    await session.execute(
+        delete(TaskSeriesResponsible)
+        .where(
+            col(TaskSeriesResponsible.series_id).in_(series_ids),
+            col(TaskSeriesResponsible.staff_id) == giver.id,
+            receiver_holds,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(TaskSeriesResponsible)
+        .where(
+            col(TaskSeriesResponsible.series_id).in_(series_ids),
+            col(TaskSeriesResponsible.staff_id) == giver.id,
+        )
+        .values(staff_id=receiver.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(series_ids)
+
+
+_Holder = TaskResponsible.__table__.alias("holder")  # type: ignore[attr-defined]
+_SeriesHolder = TaskSeriesResponsible.__table__.alias("series_holder")  # type: ignore[attr-defined]
