@@ -1,4 +1,4 @@
-"""Caseload management: bulk task changes, hand-over, skipped occurrences (one unit of work each)."""
+"""Caseload management: bulk changes, hand-over, skipped occurrences (a unit of work each)."""
 
 from __future__ import annotations
 

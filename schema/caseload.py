@@ -27,8 +27,7 @@ _EXPECTED_VERSIONS = (
 class ReassignTasksInput:
     ids: list[strawberry.ID]
     responsible_ids: list[strawberry.ID] = strawberry.field(
-        description="Replaces Who's Responsible on every task; an empty list makes them "
-        "Unassigned."
+        description="Replaces Who's Responsible on every task; an empty list makes them Unassigned."
     )
     expected_versions: list[int | None] | None = strawberry.field(
         default=None, description=_EXPECTED_VERSIONS
@@ -54,7 +53,7 @@ class CompleteTasksInput:
 
 
 @strawberry.type(
-    description='(v2) All or nothing: when any task cannot be changed, errors names each one '
+    description="(v2) All or nothing: when any task cannot be changed, errors names each one "
     '(field ["input", "ids", "<index>"]) and nothing is saved.'
 )
 class TasksPayload:

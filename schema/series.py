@@ -24,6 +24,7 @@ class TaskSeries(Node):
     is_type_of = row_type_check(TaskSeriesRow)
     name: str
     details: str | None
+
     @strawberry.field(
         description="The rule as RFC 5545 RRULE text, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=MO."
     )

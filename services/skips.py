@@ -51,7 +51,9 @@ def _checked_date(problems: Problems, day: DateInput | None, today: date) -> dat
 
 async def _occurrence_on(session: AsyncSession, series: TaskSeries, day: date) -> int | None:
     return await session.scalar(
-        select(col(Task.id)).where(col(Task.series_id) == series.id, col(Task.scheduled_date) == day)
+        select(col(Task.id)).where(
+            col(Task.series_id) == series.id, col(Task.scheduled_date) == day
+        )
     )
 
 
