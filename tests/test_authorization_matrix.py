@@ -271,6 +271,8 @@ async def _build(env: Env) -> World:
         client=client.id,
         peerClient=peer_client,
         staff=notasks.id,
+        tasksStaff=tasks.id,
+        adminStaff=admin.id,
         peerStaff=peer_staff.id,
         outsiderStaff=outsider.admin.id,
     )
@@ -594,6 +596,11 @@ TASK_PAYLOAD = (
     "task { id name details client { name } history { summary } } errors { field code message }"
 )
 CHANGE_ROLES = {"client": FORBIDDEN, "other": NOT_FOUND, **TASKS_ROLES}
+# Another provider's ids in a bulk change are named in payload.errors (the index, NOT_FOUND in
+# its message), like any task that cannot be changed; nothing is saved.
+BULK_ROLES = {"client": FORBIDDEN, **TASKS_ROLES}
+BULK_PAYLOAD = "tasks { id name } errors { field code message }"
+SERIES_PAYLOAD = "series { id skippedDates } errors { field code message }"
 
 MUTATIONS: dict[str, Row] = {
     "login": Row(
@@ -745,6 +752,59 @@ MUTATIONS: dict[str, Row] = {
         expect(OK, **CHANGE_ROLES),
         variables={"input": {"id": "@task", "scope": "THIS_AND_FOLLOWING"}},
         allowed_variables={"input": {"id": "@throwaway:<role>"}},
+    ),
+    "reassignTasks": Row(
+        "reassignTasks",
+        _mutation("reassignTasks", "ReassignTasksInput", BULK_PAYLOAD),
+        expect(OK, **BULK_ROLES),
+        variables={"input": {"ids": ["@task", "@doneTask"], "responsibleIds": []}},
+        allowed_variables={"input": {"ids": ["@task"], "responsibleIds": ["@peerStaff"]}},
+    ),
+    "postponeTasks": Row(
+        "postponeTasks",
+        _mutation("postponeTasks", "PostponeTasksInput", BULK_PAYLOAD),
+        expect(OK, **BULK_ROLES),
+        variables={"input": {"ids": ["@task"], "by": "FOUR_WEEKS"}},
+        allowed_variables={"input": {"ids": ["@task"], "by": "CUSTOM"}},
+    ),
+    "completeTasks": Row(
+        "completeTasks",
+        _mutation("completeTasks", "CompleteTasksInput", BULK_PAYLOAD),
+        expect(OK, **BULK_ROLES),
+        variables={"input": {"ids": ["@task"]}},
+        allowed_variables={"input": {"ids": ["@task"], "expectedVersions": [999]}},
+    ),
+    "handOverCaseload": Row(
+        "handOverCaseload",
+        _mutation(
+            "handOverCaseload", "HandOverCaseloadInput", "tasks series clients errors { code }"
+        ),
+        expect(FORBIDDEN, admin=OK),
+        variables={"input": {"fromStaffId": "@tasksStaff", "toStaffId": "@adminStaff"}},
+        allowed_variables={"input": {"fromStaffId": "@tasksStaff", "toStaffId": "@tasksStaff"}},
+    ),
+    "handOverCaseload.foreign-staff": Row(
+        "handOverCaseload",
+        _mutation(
+            "handOverCaseload", "HandOverCaseloadInput", "tasks series clients errors { code }"
+        ),
+        expect(FORBIDDEN, admin=NOT_FOUND),
+        variables={"input": {"fromStaffId": "@tasksStaff", "toStaffId": "@peerStaff"}},
+        allowed_variables={"input": {"fromStaffId": "@tasksStaff", "toStaffId": "@peerStaff"}},
+    ),
+    "skipOccurrence": Row(
+        "skipOccurrence",
+        _mutation("skipOccurrence", "SkipOccurrenceInput", SERIES_PAYLOAD),
+        expect(OK, **CHANGE_ROLES),
+        variables={"input": {"seriesId": "@series", "date": "2027-03-22"}},
+        allowed_variables={"input": {"seriesId": "@series", "date": "2020-01-06"}},
+    ),
+    "unskipOccurrence": Row(
+        "unskipOccurrence",
+        _mutation("unskipOccurrence", "SkipOccurrenceInput", SERIES_PAYLOAD),
+        expect(OK, **CHANGE_ROLES),
+        variables={"input": {"seriesId": "@series", "date": "2027-03-22"}},
+        allowed_variables={"input": {"seriesId": "@series", "date": "2020-01-06"}},
     ),
     "markNotificationsRead": Row(
         "markNotificationsRead",
