@@ -112,7 +112,12 @@ async def _move_tasks(
             col(Task.status) == TaskStatus.OPEN,
         )
     )
-    # Locks the tasks (a concurrent single-task change waits, then sees the new version).
+    # Lock the caseload first, as single-task changes do: each later statement (a new snapshot
+    # on PostgreSQL) then sees the caseload as it is under the locks, not as it was before a
+    # concurrent change committed; that change, if it comes second, sees the new version.
+    await session.execute(
+        select(col(Task.id)).where(col(Task.id).in_(caseload.scalar_subquery())).with_for_update()
+    )
     bumped = await session.execute(
         update(Task)
         .where(col(Task.id).in_(caseload.scalar_subquery()))
