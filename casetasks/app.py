@@ -31,7 +31,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 import schema
-from casetasks import dashboard, faults, graphiql, http_spec, tracing
+from casetasks import calendar_route, dashboard, faults, graphiql, http_spec, tracing
 from casetasks.db import create_engine, create_session_factory
 from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
@@ -56,6 +56,7 @@ from resolvers.context import Context, Services, bearer_token
 from resolvers.planner import install_sqlite
 from services.auth import TokenPolicy, viewer_for_token
 from services.clock import Clock, SystemClock
+from services.digests import Mailer
 from services.login_throttle import LoginThrottle
 from services.rate_limit import CostRateLimiter
 from services.viewer import Viewer
@@ -237,6 +238,10 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
             if settings.rate_limit_points_per_second
             else None
         ),
+        public_url=settings.public_url,
+        mailer=Mailer.from_url(settings.smtp_url, settings.smtp_from)
+        if settings.smtp_url
+        else None,
         login_throttle=LoginThrottle(
             settings.login_max_failures_per_email,
             settings.login_max_failures_per_address,
@@ -333,6 +338,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 name="graphiql-assets",
             ),
             *dashboard.routes(),
+            *calendar_route.routes(services),
         ],
         lifespan=lifespan,
         exception_handlers={Exception: internal_error, **faults.EXCEPTION_HANDLERS},

@@ -1,4 +1,4 @@
-"""The `casetasks` command: migrate, create-provider, demo, materialize, serve, schema."""
+"""The `casetasks` command: migrate, create-provider, demo, materialize, remind, serve, schema."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from datetime import datetime
+from typing import Any, NoReturn
+
+from sqlalchemy import select
+from sqlmodel import col
 
 from casetasks import demo
 from casetasks.db import create_engine, create_session_factory, unit_of_work
@@ -15,7 +19,7 @@ from casetasks.settings import Settings, get_settings
 from casetasks.workers import WorkersRefused
 from schema.ids import to_global_id
 from services import providers
-from services.clock import SystemClock
+from services.clock import FixedClock, SystemClock
 from services.errors import InvalidInput
 
 
@@ -57,6 +61,25 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "materialize", help="make the due occurrences of repeating tasks (idempotent)"
     )
+    remind = commands.add_parser(
+        "remind",
+        help="one reminder pass: each provider's reminders for its day once its sendAtHour has "
+        "come, and escalations (idempotent)",
+    )
+    remind.add_argument(
+        "--at",
+        type=_instant,
+        help="run as of this moment, an ISO 8601 time with its offset, "
+        "e.g. 2027-03-01T08:05:00+11:00 (default: now)",
+    )
+    digest = commands.add_parser("digest", help="the e-mail digests")
+    digest.add_argument(
+        "--preview",
+        metavar="EMAIL",
+        required=True,
+        help="print the digest this staff member would get today (nothing is sent)",
+    )
+    digest.add_argument("--at", type=_instant, help="as of this moment instead of now")
     commands.add_parser(
         "schema", help="print the served schema as SDL, with descriptions (for code generators)"
     )
@@ -104,19 +127,59 @@ async def _create_provider(settings: Settings, args: argparse.Namespace) -> dict
     }
 
 
-async def _materialize(settings: Settings) -> int:
-    """One pass, publishing alerts through the shared broadcast backend when there is one."""
-    from casetasks.app import build_services
-    from casetasks.scheduler import materialize_due
+async def _preview(settings: Settings, email: str, at: datetime | None) -> str:
+    from models import ServiceProvider, Staff
+    from services.auth import normalise_email
+    from services.digests import compose
 
-    services, engine = build_services(settings, SystemClock())
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            staff = await session.scalar(
+                select(Staff).where(col(Staff.email) == normalise_email(email))
+            )
+            if staff is None:
+                raise LookupError(f"no staff member signs in as {email}")
+            provider = await session.get(ServiceProvider, staff.provider_id)
+            assert provider is not None
+            now = at or SystemClock().now()
+            digest = await compose(session, staff, provider, now)
+    finally:
+        await engine.dispose()
+    if digest is None:
+        return f"{staff.name} would get no digest today: nothing due, overdue or newly assigned."
+    note = "" if staff.email_digest else "(The digest is off in their preferences.)\n"
+    return f"{note}To: {staff.email}\nSubject: {digest.subject}\n\n{digest.text}"
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs its UTC offset, e.g. +11:00 or Z")
+    return moment
+
+
+async def _scheduled(settings: Settings, job: str, at: datetime | None = None) -> Any:
+    """One pass of a scheduler job, publishing through the shared broadcast backend when
+    there is one."""
+    from casetasks.app import build_services
+    from casetasks.scheduler import materialize_due, remind_due, send_digests
+
+    services, engine = build_services(settings, FixedClock(at) if at else SystemClock())
     shared = not settings.broadcast_backend_url.startswith("memory://")
     hub = services.hub if shared else None
     services.hub = hub
     try:
         if hub is not None:
             await hub.start()
-        return await materialize_due(services)
+        if job == "materialize":
+            return await materialize_due(services)
+        sent = await remind_due(services, every_day_pass=True)
+        await send_digests(services)
+        return sent
     finally:
         if hub is not None:
             await hub.stop()
@@ -156,7 +219,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "create-provider":
             print(json.dumps(asyncio.run(_create_provider(settings, args)), indent=2))
         elif args.command == "materialize":
-            print(f"made {asyncio.run(_materialize(settings))} occurrences")
+            print(f"made {asyncio.run(_scheduled(settings, 'materialize'))} occurrences")
+        elif args.command == "remind":
+            sent = asyncio.run(_scheduled(settings, "remind", args.at))
+            print(
+                f"sent {sent.due_soon} DUE_SOON, {sent.overdue} OVERDUE and "
+                f"{sent.escalations} UNASSIGNED_ESCALATION reminders; "
+                f"{sent.digests} e-mail digests to send"
+            )
+        elif args.command == "digest":
+            print(asyncio.run(_preview(settings, args.preview, args.at)), end="")
         elif args.command == "demo":
             print(asyncio.run(demo.load(settings)))
         elif args.command == "serve":

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casetasks.logs import loggable_path
 from casetasks.request_ids import context_for, new_request_id
 
 log = logging.getLogger("casetasks.http")
@@ -203,7 +204,7 @@ class _Exchange:
             "fields": {
                 "request_id": self.request_id,
                 "method": self.scope.get("method"),
-                "path": self.scope.get("path"),
+                "path": loggable_path(self.scope.get("path")),
             }
         }
 

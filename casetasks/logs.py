@@ -44,6 +44,15 @@ def configure(level: str = "info") -> None:
 
 access_log = logging.getLogger("casetasks.access")
 
+_CALENDAR = "/calendar/"
+
+
+def loggable_path(path: str | None) -> str | None:
+    """The path as logs may show it: a calendar feed's address is its secret."""
+    if path is not None and path.startswith(_CALENDAR):
+        return _CALENDAR + "<secret>.ics"
+    return path
+
 
 class AccessLog:
     """Method, path (no query string), status and duration of every request."""
@@ -80,7 +89,7 @@ class AccessLog:
                 extra={
                     "fields": {
                         "method": scope.get("method", "WS"),
-                        "path": scope.get("path"),
+                        "path": loggable_path(scope.get("path")),
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         "client": client[0] if client else None,

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     token_ttl_hours: float = 12.0
     # Browser apps served from other origins (comma-separated, e.g. https://portal.example.org).
     cors_allow_origins: str = ""
+    # The address people reach this server at (e.g. https://tasks.example.org), for links it
+    # hands out (the calendar feed); unset: the address the request came to.
+    public_url: str = ""
+    # E-mail digests go out over SMTP: smtp://user:password@host:587 (STARTTLS when offered)
+    # or smtps://user:password@host:465; unset: no digests are sent.
+    smtp_url: str = Field(default="", repr=False)
+    smtp_from: str = "Tasks <tasks@localhost>"
     # Repeating tasks: days before its scheduled date an occurrence enters the task list, and
     # how often the in-server scheduler looks for due occurrences.
     series_lead_days: int = Field(default=0, ge=0, le=366)

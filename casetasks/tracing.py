@@ -46,5 +46,8 @@ def install(app: Any, engine: Any) -> Callable[[], None]:
     SQLAlchemyInstrumentor().instrument(
         engine=engine.sync_engine, tracer_provider=provider, skip_dep_check=True
     )
-    app.add_middleware(OpenTelemetryMiddleware, tracer_provider=provider)
+    # The calendar feed's address is its secret: it must not reach a trace.
+    app.add_middleware(
+        OpenTelemetryMiddleware, tracer_provider=provider, excluded_urls="/calendar/"
+    )
     return provider.shutdown

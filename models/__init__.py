@@ -6,6 +6,7 @@ from models.auth import AuthSession
 from models.notifications import Notification, NotificationKind
 from models.people import Client, Employment, ServiceProvider, ServiceProviderGroup, Staff
 from models.persisted import PersistedDocument
+from models.reminders import DigestEmail, DigestStatus, ReminderSent
 from models.series import TaskSeries, TaskSeriesResponsible
 from models.tasks import Task, TaskEvent, TaskEventKind, TaskKind, TaskResponsible, TaskStatus
 
@@ -14,10 +15,13 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuthSession",
     "Client",
+    "DigestEmail",
+    "DigestStatus",
     "Employment",
     "Notification",
     "NotificationKind",
     "PersistedDocument",
+    "ReminderSent",
     "ServiceProvider",
     "ServiceProviderGroup",
     "Staff",

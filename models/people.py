@@ -23,6 +23,14 @@ class ServiceProvider(SQLModel, table=True):
     name: str = Field(max_length=200)
     timezone: str = Field(max_length=64)
     group_id: int | None = Field(default=None, foreign_key="service_provider_group.id", index=True)
+    # Reminder rules (services/reminders.py); None: that reminder is never sent.
+    due_soon_days: int | None = 1
+    overdue_reminders: bool = True
+    escalate_unassigned_after_hours: int | None = 24
+    send_at_hour: int = 8
+    # The provider's local day whose reminders and digests have gone out (the scheduler skips
+    # the day's pass once it is done; `casetasks remind` runs it regardless).
+    reminders_done_for: date | None = None
 
 
 class Staff(SQLModel, table=True):
@@ -38,6 +46,11 @@ class Staff(SQLModel, table=True):
     group_tasks_permission: bool = False
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
+    email_digest: bool = False
+    # The calendar feed (services/calendar_feed.py): the secret in its address is derived from
+    # this nonce and the server's secret key; only its SHA-256 is stored, to look it up.
+    calendar_feed_nonce: str | None = Field(default=None, max_length=64)
+    calendar_feed_digest: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class Client(SQLModel, table=True):

@@ -91,6 +91,9 @@ class Task(SQLModel, table=True):
     scheduled_date: date | None = None
     employment_id: int | None = Field(default=None, foreign_key="employment.id", index=True)
     version: int = 1
+    # Since when the task has had no one responsible (and is not the client's to do): the
+    # start of its Unassigned stint, for UNASSIGNED_ESCALATION. None while someone holds it.
+    unassigned_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TaskResponsible(SQLModel, table=True):

@@ -20,6 +20,7 @@ from subscriptions.hub import EventHub
 if TYPE_CHECKING:
     from casetasks.metrics import Metrics
     from models import Task
+    from services.digests import Mailer
     from subscriptions.shared_reads import SharedReads
 
 
@@ -41,6 +42,10 @@ class Services:
     shared_reads: SharedReads | None = None
     # /metrics (casetasks/metrics.py); None where nothing is served (the CLI's passes).
     metrics: Metrics | None = None
+    # For the links the server hands out; "" means the request's own address.
+    public_url: str = ""
+    # SMTP for the e-mail digests (services/digests.py); None: digests are not sent.
+    mailer: Mailer | None = None
 
 
 @dataclass

@@ -180,6 +180,14 @@ DESCRIPTIONS: dict[str, str] = {
     "NotificationKind.CASELOAD_RECEIVED": (
         "(v2) Someone handed a caseload over to the viewer (handOverCaseload)."
     ),
+    "NotificationKind.DUE_SOON": (
+        "(v2) A task the viewer is responsible for is due within the provider's dueSoonDays."
+    ),
+    "NotificationKind.OVERDUE": "(v2) A task the viewer is responsible for became overdue.",
+    "NotificationKind.UNASSIGNED_ESCALATION": (
+        "(v2) Administrators: a task of the provider stayed Unassigned longer than "
+        "escalateUnassignedAfterHours."
+    ),
     "Notification.id": ID,
     "Notification.kind": "Why it was made.",
     "Notification.message": "What to show in the widget, in plain words.",
@@ -328,6 +336,30 @@ DESCRIPTIONS: dict[str, str] = {
     "DeletePayload": "The result of deleting.",
     "DeletePayload.deletedIds": "The ids of every task deleted.",
     "DeletePayload.errors": ERRORS,
+    # ------------------------------------------------------------------ reminders
+    "UpdateReminderSettingsInput.dueSoonDays": (
+        "Days before the due date that DUE_SOON goes out, 0 to 30; null: never."
+    ),
+    "UpdateReminderSettingsInput.overdue": "Whether OVERDUE goes out (not null).",
+    "UpdateReminderSettingsInput.escalateUnassignedAfterHours": (
+        "Hours Unassigned before UNASSIGNED_ESCALATION, 1 to 720; null: never."
+    ),
+    "UpdateReminderSettingsInput.sendAtHour": "Local hour, 0 to 23 (not null).",
+    "ReminderSettingsPayload.reminderSettings": (
+        "The settings as saved; null when nothing was saved."
+    ),
+    "ReminderSettingsPayload.errors": ERRORS,
+    "UpdateMyPreferencesInput.emailDigest": "The daily e-mail digest on or off (not null).",
+    "PreferencesPayload.preferences": "The preferences as saved; null when nothing was saved.",
+    "PreferencesPayload.errors": ERRORS,
+    "CalendarFeedPayload.url": (
+        "The private address (keep it secret: anyone with it reads the calendar); null when "
+        "turned off."
+    ),
+    "CalendarFeedPayload.errors": ERRORS,
+    "Mutation.updateReminderSettings(input)": "The settings to change; omitted ones stay.",
+    "Mutation.updateMyPreferences(input)": "The preferences to change; omitted ones stay.",
+    "Mutation.setCalendarFeed(input)": "Turn the feed on (a new address) or off.",
     # ------------------------------------------------------------------ caseload management
     "ReassignTasksInput.ids": BULK_IDS,
     "PostponeTasksInput.ids": BULK_IDS,

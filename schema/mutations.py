@@ -38,6 +38,7 @@ from schema.payloads import (
     TaskPayload,
     attempt,
 )
+from schema.reminder_mutations import ReminderMutations
 from services.outreach import EmploymentResult
 from services.recurrence import Frequency, Recurrence, Weekday
 from services.task_forms import NewTask, PostponeBy, TaskEdit
@@ -329,6 +330,11 @@ class NotificationMutations:
 
 @strawberry.type
 class Mutation(
-    PeopleMutations, ClientMutations, TaskMutations, NotificationMutations, CaseloadMutations
+    PeopleMutations,
+    ClientMutations,
+    TaskMutations,
+    NotificationMutations,
+    CaseloadMutations,
+    ReminderMutations,
 ):
     pass

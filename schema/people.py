@@ -13,10 +13,12 @@ from models import ServiceProviderGroup as GroupRow
 from models import Staff as StaffRow
 from resolvers import people as resolve
 from resolvers import tasks as resolve_tasks
+from schema import reminders
 from schema.enums import Permission
 from schema.node import GraphQLInfo, Node, row_type_check
 from schema.pages import TaskConnection
 from schema.prefetch import node_fields, prefetch_tasks
+from schema.reminders import ReminderSettings, StaffPreferences
 from services import permissions, task_queries
 
 
@@ -75,6 +77,12 @@ class ServiceProvider(Node):
         rows = await resolve.provider_staff(info.context, root.id or 0, bool(include_inactive))
         return rows  # type: ignore[return-value]
 
+    @strawberry.field(description="(v2) When reminders go out. Staff of this provider only.")
+    def reminder_settings(
+        self, root: strawberry.Parent[ServiceProviderRow], info: GraphQLInfo
+    ) -> ReminderSettings:
+        return reminders.reminder_settings_of(info, root)
+
 
 def _colleague(info: GraphQLInfo, staff: StaffRow) -> bool:
     return permissions.sees_staff_details(info.context.viewer, staff.provider_id)
@@ -130,6 +138,19 @@ class Staff(Node):
     @strawberry.field
     def permissions(self, root: strawberry.Parent[StaffRow], info: GraphQLInfo) -> list[Permission]:
         return [Permission.TASKS] if root.tasks_permission and _colleague(info, root) else []
+
+    @strawberry.field(description="(v2) The viewer's own preferences; null for anyone else.")
+    def preferences(
+        self, root: strawberry.Parent[StaffRow], info: GraphQLInfo
+    ) -> StaffPreferences | None:
+        return reminders.preferences_of(info, root)
+
+    @strawberry.field(
+        description="(v2) The viewer's own private iCalendar (RFC 5545) address listing their "
+        "open tasks; null until enabled with setCalendarFeed, and for anyone else."
+    )
+    def calendar_feed_url(self, root: strawberry.Parent[StaffRow], info: GraphQLInfo) -> str | None:
+        return reminders.calendar_feed_url_of(info, root)
 
 
 @strawberry.type

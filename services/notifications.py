@@ -87,13 +87,16 @@ async def task_staff_of(session: AsyncSession, provider_id: int) -> list[int]:
 async def alert_unassigned(
     session: AsyncSession, task: Task, origin_name: str, now: datetime
 ) -> None:
+    task.unassigned_since = now  # its Unassigned stint starts (UNASSIGNED_ESCALATION)
     recipients = await task_staff_of(session, task.provider_id)
     message = f"Unassigned task from {origin_name}: {task.name} (due {task.due_date.isoformat()})"
     await notify(session, recipients, NotificationKind.UNASSIGNED_TASK, message, now, task.id)
 
 
 async def resolve_unassigned(session: AsyncSession, task_id: int, now: datetime) -> None:
-    """Someone is responsible now: the alert is read for everyone."""
+    """Someone is responsible now (or it is the client's to do): the alert is read for
+    everyone, and the Unassigned stint is over."""
+    await session.execute(update(Task).where(col(Task.id) == task_id).values(unassigned_since=None))
     await session.execute(
         update(Notification)
         .where(

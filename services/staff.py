@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import AuthSession, Staff
-from services import permissions
+from services import calendar_feed, permissions
 from services.auth import email_taken, normalise_email
 from services.clock import Clock
 from services.errors import NotFound, Problems
@@ -111,6 +111,8 @@ async def update_staff(
     if is_group_administrator is not None:
         staff.is_group_administrator = is_group_administrator
     if active is False:
+        # The calendar address stops working; a reactivated person enables a new one.
+        calendar_feed.turn_off(staff)
         # Signed out everywhere: a later reactivation must not revive old tokens.
         await session.execute(
             update(AuthSession)
