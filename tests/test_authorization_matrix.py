@@ -340,6 +340,7 @@ STAFF_ONLY = {"client": FORBIDDEN}
 SIGNED_IN_OK = {"deactivated": OK, "signedout": OK, "anonymous": OK}
 EVERYONE_NOT_FOUND = {role: NOT_FOUND for role in ROLES}
 STAFF_EMAILS = ("@example.org", "@provider")
+REMINDER_SETTINGS = "dueSoonDays overdue escalateUnassignedAfterHours sendAtHour"
 
 QUERIES: dict[str, Row] = {
     "me": Row("me", "{ me { __typename } }", expect(OK, **SIGNED_IN_OK)),
@@ -468,6 +469,28 @@ QUERIES: dict[str, Row] = {
             "admin": ("Otto Other",),
             "tasks": ("Otto Other", "Sid Signedout"),
         },
+    ),
+    "me.staff.reminders": Row(
+        "me",
+        "{ me { ... on Staff { preferences { emailDigest } calendarFeedUrl provider {"
+        f" reminderSettings {{ {REMINDER_SETTINGS} }} }} }} }} }}",
+        expect(OK, **SIGNED_IN_OK),
+    ),
+    "node.ServiceProvider.reminderSettings": Row(
+        "node",
+        f"query($id: ID!) {{ node(id: $id) {{ ... on ServiceProvider {{ reminderSettings {{"
+        f" {REMINDER_SETTINGS} }} }} }} }}",
+        expect(OK, client=FORBIDDEN, other=FORBIDDEN),
+        variables={"id": "@home"},
+    ),
+    "staff.others-preferences": Row(
+        "node",
+        "query($id: ID!) { node(id: $id) { ... on Staff { preferences { emailDigest }"
+        " calendarFeedUrl } } }",
+        expect(OK, client=FORBIDDEN, other=NOT_FOUND),
+        variables={"id": "@staff"},
+        # @staff is notasks's own record: everyone else gets null.
+        hides={role: ("emailDigest", "/calendar/") for role in STAFF if role != "notasks"},
     ),
     "workload.out-of-range": Row(
         "workload",
@@ -806,6 +829,35 @@ MUTATIONS: dict[str, Row] = {
         variables={"input": {"seriesId": "@series", "date": "2027-03-22"}},
         allowed_variables={"input": {"seriesId": "@series", "date": "2020-01-06"}},
     ),
+    "updateReminderSettings": Row(
+        "updateReminderSettings",
+        _mutation(
+            "updateReminderSettings",
+            "UpdateReminderSettingsInput",
+            f"reminderSettings {{ {REMINDER_SETTINGS} }} errors {{ field code message }}",
+        ),
+        expect(FORBIDDEN, admin=OK),
+        variables={"input": {"sendAtHour": 3, "dueSoonDays": None}},
+        allowed_variables={"input": {"sendAtHour": 99}},
+    ),
+    "updateMyPreferences": Row(
+        "updateMyPreferences",
+        _mutation(
+            "updateMyPreferences",
+            "UpdateMyPreferencesInput",
+            "preferences { emailDigest } errors { field code message }",
+        ),
+        expect(OK, client=FORBIDDEN),
+        variables={"input": {"emailDigest": True}},
+        allowed_variables={"input": {"emailDigest": None}},
+    ),
+    "setCalendarFeed": Row(
+        "setCalendarFeed",
+        _mutation("setCalendarFeed", "SetCalendarFeedInput", "url errors { field code message }"),
+        expect(OK, client=FORBIDDEN),
+        variables={"input": {"enabled": True}},
+        allowed_variables={"input": {"enabled": False}},
+    ),
     "markNotificationsRead": Row(
         "markNotificationsRead",
         _mutation("markNotificationsRead", "MarkNotificationsReadInput", "unreadCount"),
@@ -865,7 +917,9 @@ async def _state(world: World) -> str:
         " dueDate status version assignedToClient client { id } responsible { id } } } }"
         " clients(first: 100) { edges { node { id name email hasPortalAccess caseworker { id }"
         " employments { id employer endDate } } } }"
-        " me { ... on Staff { provider { staff(includeInactive: true) { id name email"
+        " me { ... on Staff { preferences { emailDigest } calendarFeedUrl"
+        " provider { reminderSettings { dueSoonDays overdue escalateUnassignedAfterHours"
+        " sendAtHour } staff(includeInactive: true) { id name email"
         " isAdministrator isGroupAdministrator permissions groupTasksPermission active } } } }"
         " notifications(first: 100) { unreadCount edges { node { id read } } } }"
     )

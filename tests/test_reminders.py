@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from casetasks.scheduler import remind_due
@@ -243,7 +242,8 @@ async def test_settings_defaults_changes_and_who_may(env: Env) -> None:
 
     other = await env.world.provider(group="Reminder group")  # sees the provider, not its rules
     foreign = await env.api.post(
-        "query($id: ID!) { node(id: $id) { ... on ServiceProvider { reminderSettings { sendAtHour } } } }",
+        "query($id: ID!) { node(id: $id) { ... on ServiceProvider {"
+        " reminderSettings { sendAtHour } } } }",
         {"id": provider.id},
         other.admin.token,
     )
