@@ -8,13 +8,14 @@ The clock starts at 10:00 on Monday 1 March 2027 in Sydney (UTC+11 until 4 April
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from casetasks.scheduler import remind_due
 from services.reminders import Sent
-from tests.conftest import Env
+from tests.conftest import Env, Live
 from tests.factories import Person, Provider
+from tests.ws_client import GraphQLWebSocket
 
 SYDNEY = "Australia/Sydney"
 NOTES = "{ notifications(first: 200) { edges { node { kind message task { id name } } } } }"
@@ -256,3 +257,39 @@ async def test_settings_defaults_changes_and_who_may(env: Env) -> None:
     await at(env, local("2027-03-01", 11), ana)
     assert await remind(env) == Sent()
     assert await received(env, ana) == []
+
+
+LIVE = "subscription { notificationAdded { kind message task { name } } }"
+
+
+async def test_a_dashboard_sees_each_reminder_arrive_live_exactly_once(live: Live) -> None:
+    env = live.env
+    provider = await env.world.provider()
+    admin = provider.admin
+    changed = await env.api.mutate(
+        "updateReminderSettings", UPDATE, {"i": {"escalateUnassignedAfterHours": 1}}, admin.token
+    )
+    assert changed["errors"] == []
+    await env.world.task(admin, name="Due today", dueDate="2027-03-01")
+    await env.world.task(admin, name="Due yesterday", dueDate="2027-02-28")
+    loose = await env.world.task(admin, name="Nobody's", dueDate="2027-03-10")
+    await env.api.mutate(
+        "reassignTask", REASSIGN, {"i": {"id": loose["id"], "responsibleIds": []}}, admin.token
+    )
+    dashboard = await GraphQLWebSocket.connect(live.ws_url, admin.token)
+    feed = await dashboard.subscribe(LIVE)
+    await feed.nothing(0.2)
+
+    await remind(env)
+    arrived = [(await feed.next())["notificationAdded"] for _ in range(2)]
+    env.clock.advance(timedelta(hours=1, minutes=1))
+    for _ in range(3):
+        await remind(env)
+    arrived.append((await feed.next())["notificationAdded"])
+    await feed.nothing(0.5)
+    assert sorted((n["kind"], n["task"]["name"]) for n in arrived) == [
+        ("DUE_SOON", "Due today"),
+        ("OVERDUE", "Due yesterday"),
+        ("UNASSIGNED_ESCALATION", "Nobody's"),
+    ]
+    await dashboard.close()
