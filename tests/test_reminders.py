@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from casetasks.app import create_app
 from casetasks.scheduler import remind_due
+from casetasks.settings import Settings
 from services.reminders import Sent
 from tests.conftest import Env, Live
 from tests.factories import Person, Provider
+from tests.processes import process_env, run_cli
 from tests.ws_client import GraphQLWebSocket
 
 SYDNEY = "Australia/Sydney"
@@ -293,3 +297,30 @@ async def test_a_dashboard_sees_each_reminder_arrive_live_exactly_once(live: Liv
         ("UNASSIGNED_ESCALATION", "Nobody's"),
     ]
     await dashboard.close()
+
+
+async def test_two_servers_and_the_command_at_once_send_each_reminder_once(
+    env: Env, settings: Settings, tmp_path: Path
+) -> None:
+    _provider, ana, ben = await team(env)
+    for n in range(4):
+        await env.world.task(
+            ana, name=f"Soon {n}", dueDate="2027-03-02", responsibleIds=[ana.id, ben.id]
+        )
+    second = create_app(settings, clock=env.clock)
+    async with second.router.lifespan_context(second):
+        command = run_cli(
+            "remind",
+            "--at",
+            env.clock.now().isoformat(),
+            env=process_env(settings.database_url),
+            cwd=tmp_path,
+        )
+        *_passes, finished = await asyncio.gather(
+            remind(env, every_day_pass=True),
+            remind_due(second.state.services, every_day_pass=True),
+            command,
+        )
+    assert finished.returncode == 0, finished
+    assert await received(env, ana) == [("DUE_SOON", f"Soon {n}") for n in range(4)]
+    assert await received(env, ben) == [("DUE_SOON", f"Soon {n}") for n in range(4)]
