@@ -207,7 +207,7 @@ async def measure(database_url: str, count: int, runs: int) -> dict[str, Any]:
         database_url=database_url,
         secret_key="bench-secret-key",
         casetasks_env="test",
-        materialize_interval_seconds=3600,
+        scheduler_enabled=False,
         rate_limit_burst=1e12,
         log_level="warning",
     )

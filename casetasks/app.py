@@ -310,16 +310,21 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await hub.start()
-        scheduler = asyncio.create_task(
-            run_periodically(services, settings.materialize_interval_seconds),
-            name="casetasks-scheduler",
+        scheduler = (
+            asyncio.create_task(
+                run_periodically(services, settings.materialize_interval_seconds),
+                name="casetasks-scheduler",
+            )
+            if settings.scheduler_enabled
+            else None
         )
         try:
             yield
         finally:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
+            if scheduler is not None:
+                scheduler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler
             await hub.stop()
             await engine.dispose()
             if stop_tracing is not None:

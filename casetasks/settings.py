@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # how often the in-server scheduler looks for due occurrences.
     series_lead_days: int = Field(default=0, ge=0, le=366)
     materialize_interval_seconds: float = Field(default=60.0, gt=0)
+    # The in-server scheduler (repeating tasks, reminders, digests); off on an instance that
+    # should leave that work to others (or to `casetasks materialize` / `remind` from cron).
+    scheduler_enabled: bool = True
     log_level: str = "info"
     # The websocket (graphql-transport-ws, casetasks/websocket.py): seconds a new socket may
     # wait before connection_init (4408), operations open at once per connection, the largest

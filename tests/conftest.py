@@ -156,8 +156,10 @@ def settings_for_tests(database_url: str, broadcast_url: str, **overrides: Any) 
         "broadcast_url": broadcast_url,
         "secret_key": "test-secret-key-not-for-production",
         "casetasks_env": "test",
-        # Tests run the scheduler's passes themselves, at the moments their clock says.
+        # Tests run the scheduler's passes themselves, at the moments their clock says: a
+        # server's own first pass at start-up would race with the test building its world.
         "materialize_interval_seconds": 3600,
+        "scheduler_enabled": False,
         # The test clock stands still, so a cost budget would never refill: tests that are not
         # about rate limits get one they cannot use up (tests/test_rate_limits.py sets theirs).
         "rate_limit_burst": 1e12,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
 
 from casetasks.scheduler import remind_due, send_digests
 from casetasks.settings import Settings
@@ -244,3 +245,25 @@ async def test_nothing_is_sent_without_an_smtp_url_and_the_preview_prints_it(
         )
         assert sent.returncode == 0, sent
     assert len(box.messages) == 1 and "Ring Sam" in body(box.messages[0], "plain")
+
+
+async def test_a_digest_refused_all_day_is_given_up_not_sent_the_next_day(
+    env: Env, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, _port = mailbox
+    provider = await env.world.provider()
+    ana = await env.world.staff(provider, "Ana Caseworker")
+    await env.world.task(ana, name="Call back", dueDate="2027-03-01")
+    await opt_in(env, ana)
+    box.refuse = 1000
+    assert await morning(env) == 0
+    for _ in range(20):  # tries through the day, an hour apart at most
+        env.clock.advance(timedelta(hours=1))
+        await send_digests(env.app.state.services)
+    box.refuse = 0
+    env.clock.set(local("2027-03-02", 7))  # the next day, before its own digest
+    assert await send_digests(env.app.state.services) == 0
+    assert box.messages == []
+    async with env.engine.connect() as connection:
+        status = await connection.scalar(text("SELECT status FROM digest_email"))
+    assert status == "FAILED"

@@ -104,7 +104,9 @@ async def test_a_server_down_for_a_week_catches_up_once_then_keeps_up_on_its_tim
     env.clock.set(local(date(2027, 3, 8), 9))
     ana.token = await env.world.login(ana.email)
 
-    quick = settings.model_copy(update={"materialize_interval_seconds": 0.05})
+    quick = settings.model_copy(
+        update={"materialize_interval_seconds": 0.05, "scheduler_enabled": True}
+    )
     restarted = create_app(quick, clock=env.clock)
     transport = httpx.ASGITransport(app=restarted)
     async with (
