@@ -22,9 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models import Staff, Task, TaskResponsible, TaskStatus
+from models import Staff
 from services import permissions
 from services.auth import TokenPolicy
+from services.task_queries import open_tasks_held_by
 from services.viewer import Viewer
 
 PATH = "/calendar/"
@@ -79,16 +80,7 @@ async def feed(session: AsyncSession, secret: str) -> Feed | None:
     )
     if staff is None or not staff.active:
         return None
-    tasks = await session.scalars(
-        select(Task)
-        .join(TaskResponsible, col(TaskResponsible.task_id) == col(Task.id))
-        .where(
-            col(TaskResponsible.staff_id) == staff.id,
-            col(Task.provider_id) == staff.provider_id,
-            col(Task.status) == TaskStatus.OPEN,
-        )
-        .order_by(col(Task.due_date), col(Task.id))
-    )
+    tasks = await session.scalars(open_tasks_held_by(staff.id or 0, staff.provider_id))
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

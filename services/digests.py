@@ -33,10 +33,9 @@ from models import (
     ServiceProvider,
     Staff,
     Task,
-    TaskResponsible,
-    TaskStatus,
 )
 from services import permissions
+from services.task_queries import open_tasks_held_by
 from services.viewer import StaffViewer
 
 log = logging.getLogger("casetasks.digests")
@@ -129,18 +128,9 @@ async def compose(
     """This person's digest for their provider's today; None with nothing to say."""
     today = now.astimezone(ZoneInfo(provider.timezone)).date()
     viewer = _viewer(staff, provider)
+    held = open_tasks_held_by(staff.id or 0, staff.provider_id, col(Client.name))
     rows = list(
-        await session.execute(
-            select(Task, col(Client.name))
-            .join(TaskResponsible, col(TaskResponsible.task_id) == col(Task.id))
-            .outerjoin(Client, col(Client.id) == col(Task.client_id))
-            .where(
-                col(TaskResponsible.staff_id) == staff.id,
-                col(Task.provider_id) == staff.provider_id,
-                col(Task.status) == TaskStatus.OPEN,
-            )
-            .order_by(col(Task.due_date), col(Task.id))
-        )
+        await session.execute(held.outerjoin(Client, col(Client.id) == col(Task.client_id)))
     )
     since = await _last_digest(session, staff.id or 0, today) or now - timedelta(days=1)
     assigned = set(

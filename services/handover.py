@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, String, delete, exists, insert, literal, select, update
+from sqlalchemy import Integer, String, Table, delete, exists, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -141,29 +142,7 @@ async def _move_tasks(
             ).where(col(Task.id).in_(caseload.scalar_subquery())),
         )
     )
-    receiver_holds = exists().where(
-        col(TaskResponsible.task_id) == _Holder.c.task_id,
-        _Holder.c.staff_id == receiver.id,
-    )
-    # Where the receiver is responsible already, the giver just steps off the task.
-    await session.execute(
-        delete(TaskResponsible)
-        .where(
-            col(TaskResponsible.task_id).in_(caseload.scalar_subquery()),
-            col(TaskResponsible.staff_id) == giver.id,
-            receiver_holds,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(TaskResponsible)
-        .where(
-            col(TaskResponsible.task_id).in_(caseload.scalar_subquery()),
-            col(TaskResponsible.staff_id) == giver.id,
-        )
-        .values(staff_id=receiver.id)
-        .execution_options(synchronize_session=False)
-    )
+    await _swap(session, _TASK_LINKS, "task_id", caseload.scalar_subquery(), giver, receiver)
     return moved
 
 
@@ -183,30 +162,28 @@ async def _move_series(
     series_ids = list(await session.scalars(theirs))
     if not series_ids:
         return 0
-    receiver_holds = exists().where(
-        col(TaskSeriesResponsible.series_id) == _SeriesHolder.c.series_id,
-        _SeriesHolder.c.staff_id == receiver.id,
-    )
-    await session.execute(
-        delete(TaskSeriesResponsible)
-        .where(
-            col(TaskSeriesResponsible.series_id).in_(series_ids),
-            col(TaskSeriesResponsible.staff_id) == giver.id,
-            receiver_holds,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(TaskSeriesResponsible)
-        .where(
-            col(TaskSeriesResponsible.series_id).in_(series_ids),
-            col(TaskSeriesResponsible.staff_id) == giver.id,
-        )
-        .values(staff_id=receiver.id)
-        .execution_options(synchronize_session=False)
-    )
+    await _swap(session, _SERIES_LINKS, "series_id", series_ids, giver, receiver)
     return len(series_ids)
 
 
-_Holder = TaskResponsible.__table__.alias("holder")  # type: ignore[attr-defined]
-_SeriesHolder = TaskSeriesResponsible.__table__.alias("series_holder")  # type: ignore[attr-defined]
+async def _swap(
+    session: AsyncSession,
+    table: Table,
+    owner: str,
+    owners: Any,
+    giver: Staff,
+    receiver: Staff,
+) -> None:
+    """In a table of who is responsible for what: the receiver takes the giver's place (and
+    position); where the receiver is responsible already, the giver just steps off."""
+    holder = table.alias("holder")
+    receiver_holds = exists().where(
+        holder.c[owner] == table.c[owner], holder.c.staff_id == receiver.id
+    )
+    mine = (table.c[owner].in_(owners), table.c.staff_id == giver.id)
+    await session.execute(delete(table).where(*mine, receiver_holds))
+    await session.execute(update(table).where(*mine).values(staff_id=receiver.id))
+
+
+_TASK_LINKS: Table = TaskResponsible.__table__  # type: ignore[attr-defined]
+_SERIES_LINKS: Table = TaskSeriesResponsible.__table__  # type: ignore[attr-defined]

@@ -19,7 +19,8 @@ from services import permissions, recurrence
 from services import series as series_service
 from services.clock import Clock, today_in
 from services.errors import NotFound, Problems
-from services.validation import DateInput, InvalidDate, date_problem
+from services.task_checks import check_date_from_today
+from services.validation import DateInput
 from services.viewer import Viewer
 
 
@@ -36,17 +37,15 @@ async def _locked_series(
 
 
 def _checked_date(problems: Problems, day: DateInput | None, today: date) -> date | None:
-    if day is None:
-        problems.required("date", "Choose the date")
-    elif isinstance(day, InvalidDate):
-        problems.invalid("date", f"{day.text!r} is not a calendar date (YYYY-MM-DD)")
-    elif problem := date_problem(day, "The date"):
-        problems.invalid("date", problem)
-    elif day < today:
-        problems.invalid("date", "The date has passed")
-    else:
-        return day
-    return None
+    return check_date_from_today(
+        problems,
+        "date",
+        day,
+        today,
+        missing="Choose the date",
+        label="The date",
+        past="The date has passed",
+    )
 
 
 async def _occurrence_on(session: AsyncSession, series: TaskSeries, day: date) -> int | None:

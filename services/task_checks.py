@@ -4,6 +4,7 @@ NOT_FOUND for anyone who may not)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +48,30 @@ def check_details(problems: Problems, details: str | None) -> None:
         problems.invalid("details", f"Details must be at most {DETAILS_MAX} characters")
     elif problem := text_problem(details, "Details", multiline=True):
         problems.invalid("details", problem)
+
+
+def check_date_from_today(
+    problems: Problems,
+    field: str,
+    value: DateInput | None,
+    today: date,
+    *,
+    missing: str,
+    label: str,
+    past: str,
+) -> date | None:
+    """A date that must be given, real, in range and not before the provider's today."""
+    if value is None:
+        problems.required(field, missing)
+    elif isinstance(value, InvalidDate):
+        problems.invalid(field, f"{value.text!r} is not a calendar date (YYYY-MM-DD)")
+    elif problem := date_problem(value, label):
+        problems.invalid(field, problem)
+    elif value < today:
+        problems.invalid(field, past)
+    else:
+        return value
+    return None
 
 
 async def responsible_staff(

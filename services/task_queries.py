@@ -60,6 +60,21 @@ def in_scope(alternative: rules.Alternative) -> Any:
     )
 
 
+def open_tasks_held_by(staff_id: int, provider_id: int, *columns: Any) -> Select[Any]:
+    """The open tasks a staff member is responsible for on their provider's Tasks screen, by
+    due date (their calendar feed, their digest), with any further columns asked for."""
+    return (
+        select(Task, *columns)
+        .join(TaskResponsible, col(TaskResponsible.task_id) == col(Task.id))
+        .where(
+            col(TaskResponsible.staff_id) == staff_id,
+            col(Task.provider_id) == provider_id,
+            col(Task.status) == TaskStatus.OPEN,
+        )
+        .order_by(col(Task.due_date), col(Task.id))
+    )
+
+
 def _sort_key(order: TaskOrder, task: Task) -> list[Any]:
     if order == TaskOrder.CREATED_AT_DESC:
         return [task.created_at.isoformat(), task.id]

@@ -38,6 +38,7 @@ from services.history import (
 )
 from services.lookups import provider_name
 from services.task_checks import (
+    check_date_from_today,
     check_details,
     check_due_date,
     check_name,
@@ -56,7 +57,6 @@ from services.task_forms import (
 from services.validation import (
     KEEP,
     DateInput,
-    InvalidDate,
     clean,
     date_problem,
 )
@@ -253,14 +253,15 @@ def check_postpone(
 ) -> None:
     """What the postpone form itself must satisfy, whatever the task."""
     if by == PostponeBy.CUSTOM:
-        if custom_date is None:
-            problems.required("customDate", "Choose the date to postpone the task to")
-        elif isinstance(custom_date, InvalidDate):
-            problems.invalid("customDate", f"{custom_date.text!r} is not a calendar date")
-        elif problem := date_problem(custom_date, "The new due date"):
-            problems.invalid("customDate", problem)
-        elif custom_date < today:
-            problems.invalid("customDate", "The new due date cannot be in the past")
+        check_date_from_today(
+            problems,
+            "customDate",
+            custom_date,
+            today,
+            missing="Choose the date to postpone the task to",
+            label="The new due date",
+            past="The new due date cannot be in the past",
+        )
     elif custom_date is not None:
         problems.invalid("customDate", "A custom date goes with the CUSTOM option only")
 
