@@ -10,6 +10,7 @@ from models import Staff as StaffRow
 from resolvers import reminders as resolve
 from schema.errors import UserError
 from schema.node import GraphQLInfo
+from services import permissions
 
 
 @strawberry.type(
@@ -91,21 +92,19 @@ class CalendarFeedPayload:
 
 
 def reminder_settings_of(info: GraphQLInfo, provider: ServiceProviderRow) -> ReminderSettings:
-    from services.preferences import require_own_provider
-
-    require_own_provider(info.context.viewer, provider.id or 0)
+    permissions.require_provider_staff(
+        info.context.viewer, provider.id or 0, "Reminder settings are for the provider's own staff"
+    )
     return ReminderSettings.of(provider)
 
 
 def preferences_of(info: GraphQLInfo, staff: StaffRow) -> StaffPreferences | None:
-    viewer = info.context.viewer
-    if viewer is None or getattr(viewer, "staff_id", None) != staff.id:
+    if not permissions.is_self(info.context.viewer, staff.id):
         return None
     return StaffPreferences(email_digest=staff.email_digest)
 
 
 def calendar_feed_url_of(info: GraphQLInfo, staff: StaffRow) -> str | None:
-    viewer = info.context.viewer
-    if viewer is None or getattr(viewer, "staff_id", None) != staff.id:
+    if not permissions.is_self(info.context.viewer, staff.id):
         return None
     return resolve.calendar_feed_url(info.context, staff)

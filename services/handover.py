@@ -66,7 +66,7 @@ async def hand_over_caseload(
         problems.invalid("toStaffId", "Choose someone other than the person handing over")
     elif not receiver.active:
         problems.invalid("toStaffId", f"{receiver.name} is deactivated")
-    elif not (receiver.tasks_permission or receiver.is_administrator):
+    elif not permissions.uses_tasks(receiver):
         problems.invalid("toStaffId", f"{receiver.name} does not have the Tasks permission")
     problems.raise_any()
 

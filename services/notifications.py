@@ -76,9 +76,7 @@ async def task_staff_of(session: AsyncSession, provider_id: int) -> list[int]:
     """Active staff who use the Tasks screen of a provider."""
     rows = await session.scalars(
         select(col(Staff.id)).where(
-            col(Staff.provider_id) == provider_id,
-            col(Staff.active).is_(True),
-            (col(Staff.tasks_permission).is_(True)) | (col(Staff.is_administrator).is_(True)),
+            col(Staff.provider_id) == provider_id, permissions.uses_tasks_clause()
         )
     )
     return [i for i in rows if i is not None]

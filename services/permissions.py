@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 
-from models import Task
+from sqlalchemy import ColumnElement
+from sqlmodel import col
+
+from models import Staff, Task
 from services.errors import Forbidden, NotFound, Unauthenticated
 from services.rules import Alternative, Equals, holds
 from services.viewer import ClientViewer, StaffViewer, Viewer
@@ -25,6 +28,18 @@ def require_staff(viewer: Viewer | None) -> StaffViewer:
 
 def may_use_tasks(viewer: StaffViewer) -> bool:
     return viewer.tasks_permission or viewer.is_administrator
+
+
+def uses_tasks(staff: Staff) -> bool:
+    """An active staff member who may use the Tasks screen (as may_use_tasks for a viewer)."""
+    return staff.active and (staff.tasks_permission or staff.is_administrator)
+
+
+def uses_tasks_clause() -> ColumnElement[bool]:
+    """uses_tasks as SQL over the staff table, for the queries choosing whom to tell."""
+    return col(Staff.active).is_(True) & (
+        col(Staff.tasks_permission).is_(True) | col(Staff.is_administrator).is_(True)
+    )
 
 
 def require_tasks(viewer: Viewer | None) -> StaffViewer:
@@ -55,6 +70,20 @@ def require_same_provider(viewer: StaffViewer, provider_id: int) -> None:
     """Another provider's records are answered exactly like records that do not exist."""
     if provider_id != viewer.provider_id:
         raise NotFound()
+
+
+def require_provider_staff(viewer: Viewer | None, provider_id: int, why: str) -> StaffViewer:
+    """A provider's own settings: for its staff; anyone else who can see the provider (a
+    provider of the group, a client) is refused."""
+    staff = require_staff(viewer)
+    if staff.provider_id != provider_id:
+        raise Forbidden(why)
+    return staff
+
+
+def is_self(viewer: Viewer | None, staff_id: int | None) -> bool:
+    """A staff member's own preferences and calendar address are theirs alone to see."""
+    return isinstance(viewer, StaffViewer) and viewer.staff_id == staff_id
 
 
 def can_change_task(viewer: StaffViewer, provider_id: int) -> bool:

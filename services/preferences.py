@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ServiceProvider, Staff
 from services import permissions
-from services.errors import Forbidden, Problems
+from services.errors import Problems
 from services.reminders import DUE_SOON_DAYS_MAX, ESCALATE_HOURS_MAX
 from services.validation import KEEP, Keep
 from services.viewer import Viewer
@@ -23,12 +23,6 @@ class ReminderRules:
     overdue: bool | Keep | None = KEEP
     escalate_unassigned_after_hours: int | Keep | None = KEEP
     send_at_hour: int | Keep | None = KEEP
-
-
-def require_own_provider(viewer: Viewer | None, provider_id: int) -> None:
-    staff = permissions.require_staff(viewer)
-    if staff.provider_id != provider_id:
-        raise Forbidden("Reminder settings are for the provider's own staff")
 
 
 async def update_reminder_settings(

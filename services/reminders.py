@@ -33,7 +33,7 @@ from models import (
     TaskResponsible,
     TaskStatus,
 )
-from services import notifications
+from services import notifications, permissions
 
 DUE_SOON_DAYS_MAX = 30
 ESCALATE_HOURS_MAX = 24 * 30
@@ -65,17 +65,11 @@ def day_is_due(provider: ServiceProvider, now: datetime) -> bool:
     return local_now(provider, now).hour >= provider.send_at_hour
 
 
-def _may_use_tasks() -> Any:
-    return col(Staff.active).is_(True) & (
-        col(Staff.tasks_permission).is_(True) | col(Staff.is_administrator).is_(True)
-    )
-
-
 def _has_eligible_responsible() -> Any:
     return exists().where(
         col(TaskResponsible.task_id) == col(Task.id),
         col(TaskResponsible.staff_id) == col(Staff.id),
-        _may_use_tasks(),
+        permissions.uses_tasks_clause(),
     )
 
 
@@ -103,7 +97,7 @@ async def _responsible(session: AsyncSession, task_ids: Sequence[int]) -> dict[i
     rows = await session.execute(
         select(col(TaskResponsible.task_id), col(Staff.id))
         .join(Staff, col(Staff.id) == col(TaskResponsible.staff_id))
-        .where(col(TaskResponsible.task_id).in_(task_ids), _may_use_tasks())
+        .where(col(TaskResponsible.task_id).in_(task_ids), permissions.uses_tasks_clause())
     )
     found: dict[int, list[int]] = {}
     for task_id, staff_id in rows:

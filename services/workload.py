@@ -104,9 +104,7 @@ async def workload(
         .group_by(col(Staff.id))
     )
     if staff.is_administrator:
-        rows_query = rows_query.where(
-            (col(Staff.tasks_permission).is_(True)) | (col(Staff.is_administrator).is_(True))
-        )
+        rows_query = rows_query.where(permissions.uses_tasks_clause())
     else:
         rows_query = rows_query.where(col(Staff.id) == staff.staff_id)
     rows = (await session.execute(rows_query)).all()
