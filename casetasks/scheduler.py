@@ -101,7 +101,8 @@ async def send_digests(services: Services) -> int:
     return sent
 
 
-async def _tick(services: Services) -> None:
+async def run_one_tick(services: Services) -> None:
+    """Every job once, each counted in /metrics and failing alone."""
     jobs = (("materialize", materialize_due), ("remind", remind_due), ("digests", send_digests))
     for name, job in jobs:
         outcome = "failed"
@@ -122,5 +123,5 @@ async def run_periodically(services: Services, interval_seconds: float) -> None:
     """Catches up at once (a server that was down makes what it missed and sends the day's
     reminders), then on a timer."""
     while True:
-        await _tick(services)
+        await run_one_tick(services)
         await asyncio.sleep(interval_seconds)
