@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from casetasks.logs import JsonFormatter
 from casetasks.metrics import MAX_OPERATION_NAMES, Metrics
-from casetasks.scheduler import run_one_tick
 from casetasks.request_ids import context_for
+from casetasks.scheduler import run_one_tick
 from tests.conftest import Env, Live, settings_for_tests
 from tests.group_setup import group_of_two, send_task
 from tests.ws_client import GraphQLWebSocket
