@@ -9,6 +9,7 @@ answer discarded (`needs_value`), and the field-by-field path gives the error.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -38,6 +39,18 @@ def _checked(run: Callable[[], Any]) -> Any:
 # ---------------------------------------------------------------- connections
 
 
+@dataclass(frozen=True)
+class Matching:
+    """A filter that leaves few rows (one person's or one client's tasks): totalCount and the
+    page then read the matching keys once, instead of counting with a second scan. A broad
+    list (a whole provider's open tasks) keeps the two reads: an index-only count and a page
+    that stops after `first` rows cost less there than collecting every key to sort it."""
+
+    where: Callable[[str], list[str]]  # the filter, without the cursor's keyset
+    after: Callable[[str], str]  # the keyset condition after the cursor, or ""
+    keys: tuple[str, ...]  # the columns the order reads, id among them
+
+
 class Page:
     """A keyset page over a table: its rows (fetched once, one more than shown), counts, and
     the edges' cursors, as the JSON of a connection."""
@@ -51,6 +64,7 @@ class Page:
         limit: int,
         cursor: Callable[[str], str],
         counts: dict[str, Callable[[str], str]],
+        matching: Matching | None = None,
     ) -> None:
         self.p = planner
         self.table = table
@@ -59,21 +73,44 @@ class Page:
         self.limit = limit
         self.cursor = cursor
         self.counts = counts
+        self.matching = matching
+
+    def _rows(self, rows: str, a: str, counted: bool) -> tuple[str, str | None]:
+        """The page's rows as a CTE, and with a Matching and totalCount asked for, the count
+        read from the same matching keys."""
+        p = self.p
+        one_more = p.param(self.limit + 1, "int")
+        if self.matching is None or not counted:
+            conditions = " AND ".join(self.where(a)) or "1 = 1"
+            return (
+                f"{rows} AS (SELECT {a}.*, row_number() OVER (ORDER BY {self.order(a)}) AS ct_n "
+                f"FROM {self.table} {a} WHERE {conditions} "
+                f"ORDER BY {self.order(a)} LIMIT {one_more})"
+            ), None
+        matching, shown = p.alias("matching"), p.alias("shown")
+        keys = ", ".join(f"{a}.{column}" for column in self.matching.keys)
+        conditions = " AND ".join(self.matching.where(a)) or "1 = 1"
+        after = self.matching.after(a)
+        return (
+            f"{matching} AS MATERIALIZED (SELECT {keys} FROM {self.table} {a} "
+            f"WHERE {conditions}), "
+            f"{shown} AS (SELECT {a}.id FROM {matching} {a} {'WHERE ' + after if after else ''} "
+            f"ORDER BY {self.order(a)} LIMIT {one_more}), "
+            f"{rows} AS (SELECT {a}.*, row_number() OVER (ORDER BY {self.order(a)}) AS ct_n "
+            f"FROM {self.table} {a} WHERE {a}.id IN (SELECT id FROM {shown}))"
+        ), f"(SELECT count(*) FROM {matching})"
 
     def connection(self, type_name: str, node_type: str, fields: Fields) -> str:
         p = self.p
         d = p.dialect
         rows = p.alias("page")
         a = p.alias("t")
-        conditions = " AND ".join(self.where(a)) or "1 = 1"
         limit = p.param(self.limit, "int")
-        cte = (
-            f"{rows} AS (SELECT {a}.*, row_number() OVER (ORDER BY {self.order(a)}) AS ct_n "
-            f"FROM {self.table} {a} WHERE {conditions} "
-            f"ORDER BY {self.order(a)} LIMIT {p.param(self.limit + 1, 'int')})"
-        )
+        asked = p.subfields(type_name, fields)
+        counted = any(details[0].node.name.value == "totalCount" for details in asked.values())
+        cte, shared_count = self._rows(rows, a, counted)
         pairs: list[tuple[str, str]] = []
-        for key, details in p.subfields(type_name, fields).items():
+        for key, details in asked.items():
             name = details[0].node.name.value
             if name == "__typename":
                 pairs.append((key, f"'{type_name}'"))
@@ -88,6 +125,8 @@ class Page:
                 pairs.append((key, edges))
             elif name == "pageInfo":
                 pairs.append((key, self._page_info(rows, a, limit, details)))
+            elif name == "totalCount" and shared_count is not None:
+                pairs.append((key, shared_count))
             elif name in self.counts:
                 pairs.append((key, self.counts[name](self.table)))
             else:
@@ -252,6 +291,16 @@ def _task_page(
         counted = p.alias("t")
         return f"(SELECT count(*) FROM task {counted} WHERE {' AND '.join(where(counted))})"
 
+    selective = (
+        task_filter.responsible_id is not None
+        or task_filter.client_id is not None
+        or of_client is not None
+    )
+    keys = (
+        ("created_at", "id")
+        if order == task_queries.TaskOrder.CREATED_AT_DESC
+        else ("due_date", "id")
+    )
     page = Page(
         p,
         "task",
@@ -260,6 +309,7 @@ def _task_page(
         limit,
         _task_cursor(p, order),
         {"totalCount": total},
+        Matching(where, lambda a: _task_after(p, order, after, a), keys) if selective else None,
     )
     return page.connection("TaskConnection", "Task", fields)
 
