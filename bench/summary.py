@@ -169,9 +169,9 @@ def _ratio_bar(name: str, value: float | None, target: float, profile: str) -> B
     margin = (
         f"{value / target - 1:.0%} over"
         if met
-        else f"{1 - value / target:.0%} short: needs {target / value:.1f}x the rate"
+        else f"{1 - value / target:.1%} short: needs {target / value:.2f}x the rate"
     )
-    return Bar(name, f">= {target:g}x", f"{value:.3f}x", met, margin, "" if met else profile)
+    return Bar(name, f">= {target:g}x", f"{value:.4f}x", met, margin, "" if met else profile)
 
 
 def _latency_bar(name: str, p95: float | None, lower: float | None, profile: str) -> Bar:

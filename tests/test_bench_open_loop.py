@@ -86,10 +86,17 @@ def test_bars_say_met_or_missed_and_by_how_much() -> None:
     short = summary._ratio_bar("page vs PostGraphile", 0.8, 1.0, "[flame graph](x.svg)")
     assert (short.met, short.margin, short.profile) == (
         False,
-        "20% short: needs 1.2x the rate",
+        "20.0% short: needs 1.25x the rate",
         "[flame graph](x.svg)",
     )
     assert summary._ratio_bar("signed in", 0.6, 0.5, "p").margin == "20% over"
+    # Not met by rounding: 0.4999 is short of 0.5.
+    hair = summary._ratio_bar("signed in", 0.4999, 0.5, "p")
+    assert (hair.met, hair.measured, hair.margin) == (
+        False,
+        "0.4999x",
+        "0.0% short: needs 1.00x the rate",
+    )
     slow = summary._latency_bar("B4", 125.0, None, "p")
     assert (slow.met, slow.measured, slow.margin) == (False, "125.0 ms", "2.5x the limit")
     unanswered = summary._latency_bar("page", None, 10_000.0, "p")
