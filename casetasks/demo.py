@@ -16,7 +16,7 @@ from services import clients as client_service
 from services import providers, tasks
 from services import staff as staff_service
 from services.clock import SystemClock, today_in
-from services.viewer import StaffViewer
+from services.viewer import acting_as
 
 PASSWORD = "demo-password"
 GROUP = "Northside Employment Network"
@@ -51,22 +51,6 @@ TASKS = [
 ]
 
 
-def _acting_as(admin: Staff, provider: ServiceProvider) -> StaffViewer:
-    assert admin.id is not None and provider.id is not None
-    return StaffViewer(
-        staff_id=admin.id,
-        provider_id=provider.id,
-        provider_timezone=provider.timezone,
-        group_id=provider.group_id,
-        name=admin.name,
-        is_administrator=True,
-        is_group_administrator=admin.is_group_administrator,
-        tasks_permission=True,
-        group_tasks_permission=admin.group_tasks_permission,
-        session_id=0,
-    )
-
-
 async def _load_provider(session: AsyncSession, spec: dict, first: bool) -> None:
     clock = SystemClock()
     admin_name, admin_email = spec["admin"]
@@ -81,7 +65,7 @@ async def _load_provider(session: AsyncSession, spec: dict, first: bool) -> None
         admin_password=PASSWORD,
         group_admin=first,
     )
-    viewer = _acting_as(created.administrator, created.provider)
+    viewer = acting_as(created.administrator, created.provider)
     staff = [created.administrator]
     for name, email in spec["staff"]:
         staff.append(

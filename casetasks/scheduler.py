@@ -58,10 +58,7 @@ async def remind_due(services: Services, every_day_pass: bool = False) -> remind
             provider = await session.get(ServiceProvider, provider_id)
             if provider is None:
                 continue
-            today = reminders.local_now(provider, now).date()
-            if reminders.day_is_due(provider, now) and (
-                every_day_pass or provider.reminders_done_for != today
-            ):
+            if reminders.day_is_due(provider, now, again=every_day_pass):
                 sent.add(await reminders.day_pass(session, provider, now))
                 if services.mailer is not None:
                     sent.digests += await digests.queue(session, provider, now)

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import aiosmtplib
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -35,8 +34,9 @@ from models import (
     Task,
 )
 from services import permissions
+from services.claims import insert_unless_claimed
 from services.task_queries import open_tasks_held_by
-from services.viewer import StaffViewer
+from services.viewer import acting_as
 
 log = logging.getLogger("casetasks.digests")
 
@@ -98,21 +98,6 @@ class Digest:
     html: str
 
 
-def _viewer(staff: Staff, provider: ServiceProvider) -> StaffViewer:
-    return StaffViewer(
-        staff_id=staff.id or 0,
-        provider_id=staff.provider_id,
-        provider_timezone=provider.timezone,
-        group_id=provider.group_id,
-        name=staff.name,
-        is_administrator=staff.is_administrator,
-        is_group_administrator=staff.is_group_administrator,
-        tasks_permission=staff.tasks_permission,
-        group_tasks_permission=staff.group_tasks_permission,
-        session_id=0,
-    )
-
-
 async def _last_digest(session: AsyncSession, staff_id: int, day: date) -> datetime | None:
     return await session.scalar(
         select(col(DigestEmail.created_at))
@@ -127,7 +112,7 @@ async def compose(
 ) -> Digest | None:
     """This person's digest for their provider's today; None with nothing to say."""
     today = now.astimezone(ZoneInfo(provider.timezone)).date()
-    viewer = _viewer(staff, provider)
+    viewer = acting_as(staff, provider)
     held = open_tasks_held_by(staff.id or 0, staff.provider_id, col(Client.name))
     rows = list(
         await session.execute(held.outerjoin(Client, col(Client.id) == col(Task.client_id)))
@@ -208,14 +193,13 @@ async def queue(session: AsyncSession, provider: ServiceProvider, now: datetime)
             )
         )
     )
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
     queued = 0
     for person in people:
         digest = await compose(session, person, provider, now)
         if digest is None:
             continue
         statement = (
-            dialect.insert(DigestEmail)
+            insert_unless_claimed(session, DigestEmail)
             .values(
                 staff_id=person.id,
                 day=local.date(),
@@ -229,7 +213,6 @@ async def queue(session: AsyncSession, provider: ServiceProvider, now: datetime)
                 give_up_at=day_ends,
                 created_at=now,
             )
-            .on_conflict_do_nothing()
             .returning(col(DigestEmail.id))
         )
         if await session.scalar(statement) is not None:

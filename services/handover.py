@@ -43,8 +43,9 @@ class HandOver:
 
 async def _staff_of(session: AsyncSession, admin: StaffViewer, staff_id: int) -> Staff:
     staff = await session.get(Staff, staff_id)
-    if staff is None or staff.provider_id != admin.provider_id:
+    if staff is None:
         raise NotFound()
+    permissions.require_same_provider(admin, staff.provider_id)
     return staff
 
 

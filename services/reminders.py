@@ -13,14 +13,13 @@ day's reminders when it comes back that day, never a past day's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -34,6 +33,7 @@ from models import (
     TaskStatus,
 )
 from services import notifications, permissions
+from services.claims import insert_unless_claimed
 
 DUE_SOON_DAYS_MAX = 30
 ESCALATE_HOURS_MAX = 24 * 30
@@ -60,9 +60,14 @@ def local_now(provider: ServiceProvider, now: datetime) -> datetime:
     return now.astimezone(ZoneInfo(provider.timezone))
 
 
-def day_is_due(provider: ServiceProvider, now: datetime) -> bool:
-    """Whether the provider's sendAtHour has come today (its own timezone)."""
-    return local_now(provider, now).hour >= provider.send_at_hour
+def day_is_due(provider: ServiceProvider, now: datetime, again: bool = False) -> bool:
+    """Whether the provider's day pass runs now: its sendAtHour has come today (its own
+    timezone) and the day has not been done (`again`: done or not, the claims keep anything
+    from going out twice)."""
+    local = local_now(provider, now)
+    if local.hour < provider.send_at_hour:
+        return False
+    return again or provider.reminders_done_for != local.date()
 
 
 def _has_eligible_responsible() -> Any:
@@ -79,15 +84,13 @@ async def _claim(
     """The tasks whose reminder this pass claimed (others had it claimed already)."""
     if not occasions:
         return set()
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
     rows = [
         {"kind": kind.value, "task_id": task_id, "occasion": occasion, "sent_at": now}
         for task_id, occasion in occasions.items()
     ]
     statement = (
-        dialect.insert(ReminderSent)
+        insert_unless_claimed(session, ReminderSent)
         .values(rows)
-        .on_conflict_do_nothing()
         .returning(col(ReminderSent.task_id))
     )
     return set((await session.scalars(statement)).all())
@@ -119,8 +122,8 @@ async def _day_reminders(
     session: AsyncSession,
     provider: ServiceProvider,
     kind: NotificationKind,
-    condition: Any,
-    message: Any,
+    condition: ColumnElement[bool],
+    message: Callable[[Task], str],
     now: datetime,
 ) -> int:
     tasks = list(

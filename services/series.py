@@ -215,9 +215,13 @@ async def due_series_ids(
 # ---------------------------------------------------------------- reading
 
 
-async def get_series(session: AsyncSession, viewer: Viewer | None, series_id: int) -> TaskSeries:
+async def get_series(
+    session: AsyncSession, viewer: Viewer | None, series_id: int, lock: bool = False
+) -> TaskSeries:
+    """The series, when the viewer may change it (NOT_FOUND otherwise); `lock`: under its row
+    lock, as the scheduler takes it before making occurrences."""
     staff = permissions.require_tasks(viewer)
-    series = await session.get(TaskSeries, series_id)
+    series = await session.get(TaskSeries, series_id, with_for_update=lock)
     if series is None or not permissions.can_change_task(staff, series.provider_id):
         raise NotFound()
     return series

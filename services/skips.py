@@ -18,7 +18,7 @@ from models import Task, TaskSeries
 from services import permissions, recurrence
 from services import series as series_service
 from services.clock import Clock, today_in
-from services.errors import NotFound, Problems
+from services.errors import Problems
 from services.task_checks import check_date_from_today
 from services.validation import DateInput
 from services.viewer import Viewer
@@ -28,11 +28,8 @@ async def _locked_series(
     session: AsyncSession, viewer: Viewer | None, clock: Clock, series_id: int
 ) -> tuple[TaskSeries, date]:
     """The series under its row lock, and its provider's today."""
+    series = await series_service.get_series(session, viewer, series_id, lock=True)
     staff = permissions.require_tasks(viewer)
-    series = await session.get(TaskSeries, series_id, with_for_update=True)
-    if series is None or not permissions.can_change_task(staff, series.provider_id):
-        raise NotFound()
-    await session.refresh(series)  # a scheduler may have moved materialized_until meanwhile
     return series, today_in(clock, staff.provider_timezone)
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from models import ServiceProvider, Staff
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +33,19 @@ class ClientViewer:
 
 
 Viewer = StaffViewer | ClientViewer
+
+
+def acting_as(staff: Staff, provider: ServiceProvider) -> StaffViewer:
+    """A staff member as a viewer without a sign-in (the demo loader, their e-mail digest)."""
+    return StaffViewer(
+        staff_id=staff.id or 0,
+        provider_id=staff.provider_id,
+        provider_timezone=provider.timezone,
+        group_id=provider.group_id,
+        name=staff.name,
+        is_administrator=staff.is_administrator,
+        is_group_administrator=staff.is_group_administrator,
+        tasks_permission=staff.tasks_permission,
+        group_tasks_permission=staff.group_tasks_permission,
+        session_id=0,
+    )
