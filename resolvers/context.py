@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from casetasks.db import SessionFactory
 from resolvers.loaders import Loaders
-from services.auth import TokenPolicy, viewer_for_token
+from services.auth import (
+    RecentViewers,
+    TokenPolicy,
+    ViewerLookup,
+    viewer_for_token,
+    viewer_from_row,
+    viewer_lookup,
+)
 from services.clock import Clock, today_in
 from services.login_throttle import LoginThrottle
-from services.rate_limit import CostRateLimiter
+from services.rate_limit import CostRateLimiter, rate_key
 from services.viewer import Viewer
 from subscriptions.hub import EventHub
 
@@ -46,6 +54,19 @@ class Services:
     public_url: str = ""
     # SMTP for the e-mail digests (services/digests.py); None: digests are not sent.
     mailer: Mailer | None = None
+    # Who each recent token was, for planned queries to confirm in their own statement.
+    recent_viewers: RecentViewers = field(default_factory=RecentViewers)
+    _read_engine: AsyncEngine | None = None
+
+    @property
+    def read_engine(self) -> AsyncEngine:
+        """The engine's pool in autocommit: a request's reads are single statements, each with
+        its own snapshot anyway (READ COMMITTED), so nothing wraps them in BEGIN ... ROLLBACK,
+        two round trips a request."""
+        if self._read_engine is None:
+            engine: AsyncEngine = self.session_factory.kw["bind"]
+            self._read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self._read_engine
 
 
 @dataclass
@@ -60,6 +81,11 @@ class Context:
     connection_params: dict[str, Any] | None = None
     timezones: dict[int, str] = field(default_factory=dict)
     identified: bool = False
+    # Signed in as the viewer this token was last confirmed as, not yet looked up: only a
+    # planned query's statement may confirm it (confirm), anything else must verify() first.
+    unverified: bool = False
+    # The rate key and cost spent for the provisional viewer (confirm moves it if it was not).
+    charged: tuple[str, float] | None = None
     _connection: AsyncConnection | None = None
     _loaders: Loaders | None = None
     # Tasks a subscription's shared read loaded with its notifications, by id: what the
@@ -85,8 +111,7 @@ class Context:
         """The request's one connection for planned reads, opened on first use and held until
         release(); never handed to concurrent resolvers (they use the session factory)."""
         if self._connection is None:
-            engine = self.services.session_factory.kw["bind"]
-            self._connection = await engine.connect()
+            self._connection = await self.services.read_engine.connect()
         return self._connection
 
     async def release(self) -> None:
@@ -103,18 +128,78 @@ class Context:
         if viewer is not None:
             self.timezones[viewer.provider_id] = viewer.provider_timezone
 
-    async def identify(self) -> None:
+    @property
+    def token_hash(self) -> str | None:
+        return None if self.token is None else self.services.tokens.digest(self.token)
+
+    async def identify(self, provisional: bool = False) -> None:
         """Who holds the request's token, looked up once; an HTTP request does this only after
-        its document passed the limits, so a refused request runs no SQL at all."""
+        its document passed the limits, so a refused request runs no SQL at all.
+
+        provisional (a query the read planner may answer): the viewer the token was last
+        confirmed as, if any, without a statement; the planned statement confirms it."""
         if self.identified or self.viewer is not None:
             return
-        viewer = None
-        if self.token is not None:
-            # On the request's one connection: a planned query runs on it next.
-            viewer = await viewer_for_token(
-                await self.connection(), self.token, self.services.tokens, self.services.clock
-            )
+        token_hash = self.token_hash
+        if token_hash is None:
+            self.sign_in(None)
+            return
+        recent = self.services.recent_viewers
+        if provisional:
+            remembered = recent.get(token_hash)
+            if remembered is not None:
+                self.sign_in(remembered)
+                self.unverified = True
+                return
+        # On the request's one connection: a planned query runs on it next.
+        assert self.token is not None
+        viewer = await viewer_for_token(
+            await self.connection(), self.token, self.services.tokens, self.services.clock
+        )
+        recent.remember(token_hash, viewer)
         self.sign_in(viewer)
+
+    async def verify(self) -> None:
+        """Looks the provisional viewer up, before anything but the planner relies on it."""
+        if not self.unverified:
+            return
+        assert self.token is not None
+        fresh = await viewer_for_token(
+            await self.connection(), self.token, self.services.tokens, self.services.clock
+        )
+        self._settle(fresh)
+
+    def confirm(self, row: Row[Any] | tuple[Any, ...]) -> bool:
+        """A planned statement's viewer columns: whether they name the provisional viewer."""
+        return self._settle(viewer_from_row(row))
+
+    def _settle(self, fresh: Viewer | None) -> bool:
+        """The provisional viewer checked against who the token names now: if another (or no
+        one), the request is signed in as that and its rate cost moved to their budget."""
+        token_hash = self.token_hash
+        assert token_hash is not None
+        self.services.recent_viewers.remember(token_hash, fresh)
+        self.unverified = False
+        if fresh == self.viewer:
+            return True
+        self.sign_in(fresh)
+        limiter = self.services.rate_limiter
+        if self.charged is not None and limiter is not None:
+            paid_by, cost = self.charged
+            client = getattr(self.request, "client", None)
+            limiter.transfer(paid_by, rate_key(fresh, client.host if client else None), cost)
+        return False
+
+    def viewer_check(self, now: datetime) -> tuple[ViewerLookup, tuple[Any, ...]] | None:
+        """For a planned statement: the viewer lookup (its SQL numbered by the caller) and its
+        values, while the viewer is provisional; else None."""
+        if not self.unverified:
+            return None
+        token_hash = self.token_hash
+        assert token_hash is not None
+        engine: AsyncEngine = self.services.session_factory.kw["bind"]
+        lookup = viewer_lookup(engine.dialect)
+        return lookup, lookup.parameters(token_hash, now)
 
 
 def bearer_token(header: str | None) -> str | None:

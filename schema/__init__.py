@@ -8,7 +8,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -78,7 +77,6 @@ def build_schema(introspection: bool = True, traced: bool = False) -> strawberry
             Admission,
             # After Admission: a planned query is admitted like any other.
             PlannedReads,
-            lambda: ValidationCache(maxsize=512),
             *hiding_extensions(introspection),
         ],
     )

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from graphql import DocumentNode, GraphQLError, parse
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
 from casetasks.db import RETRY_AFTER_SECONDS, database_unavailable
@@ -37,6 +40,19 @@ TOO_MANY_TOKENS = "Document contains more than"
 @lru_cache(maxsize=512)
 def _parse(query: str, max_tokens: int) -> DocumentNode:
     return parse(query, max_tokens=max_tokens)
+
+
+# Validation verdicts and costs, remembered by the query's text (the document is a function
+# of it) rather than by the document: hashing a document walks its whole tree.
+_VERDICTS: OrderedDict[tuple[Any, ...], list[GraphQLError]] = OrderedDict()
+_COSTS: OrderedDict[tuple[Any, ...], int | None] = OrderedDict()
+REMEMBERED = 512
+
+
+def _remember(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
+    cache[key] = value
+    if len(cache) > REMEMBERED:
+        cache.popitem(last=False)
 
 
 def _refuse_for_a_while(context: Any, status: int, retry_after: int | None = None) -> None:
@@ -111,41 +127,97 @@ class Admission(SchemaExtension):
                     execution.parse_options["max_tokens"] = 1
         yield
 
+    def on_validate(self) -> Iterator[None]:
+        """Validation (the shape rule first), its verdict remembered by the query's text."""
+        execution = self.execution_context
+        document = execution.graphql_document
+        if execution.query and document is not None and execution.validation_rules:
+            schema = execution.schema._schema
+            rules = tuple(execution.validation_rules)
+            key = (id(schema), execution.query, rules)
+            verdict = _VERDICTS.get(key)
+            if verdict is None:
+                verdict = validate_document(schema, document, rules)
+                _remember(_VERDICTS, key, verdict)
+            else:
+                _VERDICTS.move_to_end(key)
+            execution.pre_execution_errors = verdict
+        yield
+
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         context = execution.context
         assert execution.graphql_document is not None
         try:
-            cost = operation_cost(
-                execution.schema._schema,
-                execution.graphql_document,
-                execution.operation_name,
-                execution.variables,
-                self.limits,
-            )
+            cost = self._cost()
         except GraphQLError as refused:
             if refused.extensions and "cost" in refused.extensions:
                 self._report(refused.extensions["cost"])
             raise
         if isinstance(context, Context):
-            await self._identify(context)
+            # A query the read planner may answer confirms the viewer in its own statement.
+            provisional = (
+                execution.operation_type is OperationType.QUERY
+                and context.services.planner != "off"
+            )
+            await self._identify(context, provisional)
             if cost is not None:
-                self._spend(context, cost)
+                await self._spend(context, cost)
         yield
 
-    async def _identify(self, context: Context) -> None:
+    def _cost(self) -> int | None:
+        """operation_cost, remembered by query text, operation and variables (a refusal is
+        worked out again: it raises)."""
+        execution = self.execution_context
+        assert execution.graphql_document is not None
+        schema = execution.schema._schema
         try:
-            await context.identify()
+            variables = orjson.dumps(execution.variables, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            variables = None  # not JSON (a caller in process): not remembered
+        if execution.query is None:
+            variables = None
+        key = (id(schema), execution.query, execution.operation_name, variables, self.limits)
+        if variables is not None and key in _COSTS:
+            _COSTS.move_to_end(key)
+            return _COSTS[key]
+        cost = operation_cost(
+            schema,
+            execution.graphql_document,
+            execution.operation_name,
+            execution.variables,
+            self.limits,
+        )
+        if variables is not None:
+            _remember(_COSTS, key, cost)
+        return cost
+
+    async def _identify(self, context: Context, provisional: bool) -> None:
+        try:
+            await context.identify(provisional)
         except Exception as error:
             raise masked_failure(context, error, "looking up the request's token failed") from None
 
-    def _spend(self, context: Context, cost: int) -> None:
+    async def _spend(self, context: Context, cost: int) -> None:
         limiter = context.services.rate_limiter
         if limiter is None:
             self._report(cost)
             return
         client = getattr(context.request, "client", None)
-        spent = limiter.spend(rate_key(context.viewer, client.host if client else None), cost)
+        address = client.host if client else None
+        key = rate_key(context.viewer, address)
+        spent = limiter.spend(key, cost)
+        if context.unverified:
+            if spent.allowed:
+                context.charged = (key, cost)  # moved if the planned statement finds otherwise
+            else:
+                # Refused from whose budget? The token's viewer as it is now, not as remembered
+                # (a revoked token must not keep a person's budget empty).
+                try:
+                    await context.verify()
+                except Exception as error:
+                    raise masked_failure(context, error, "looking up the token failed") from None
+                spent = limiter.spend(rate_key(context.viewer, address), cost)
         self._report(cost, spent.remaining, limiter.points_per_second)
         if not spent.allowed:
             wait = max(1, math.ceil(spent.retry_after))

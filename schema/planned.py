@@ -97,16 +97,13 @@ class PlannedReads(SchemaExtension):
         if not isinstance(context, Context):
             yield
             return
-        if context.services.planner == "off":
-            await context.release()  # field by field: the loaders open sessions of their own
-            yield
-            return
-        if execution.operation_type is OperationType.MUTATION:
+        planning = context.services.planner != "off"
+        if planning and execution.operation_type is OperationType.MUTATION:
             async for _ in self._mutation(context):
                 yield
             return
-        if execution.operation_type is not OperationType.QUERY:
-            await context.release()
+        if not planning or execution.operation_type is not OperationType.QUERY:
+            await self._field_by_field(context)
             yield
             return
         try:
@@ -126,8 +123,18 @@ class PlannedReads(SchemaExtension):
         if data is not None:
             execution.result = GraphQLExecutionResult(data=data, errors=None)
         else:
-            await context.release()
+            await self._field_by_field(context)
         yield
+
+    @staticmethod
+    async def _field_by_field(context: Context) -> None:
+        """Before resolvers run: the viewer looked up if it is still provisional (they rely on
+        it), then the request's connection back to the pool (the loaders open their own)."""
+        try:
+            await context.verify()
+        except Exception as error:
+            raise masked_failure(context, error, "looking up the request's token failed") from None
+        await context.release()
 
     async def _mutation(self, context: Context) -> AsyncIterator[None]:
         """The mutation runs field by field; its payloads' `task { ... }` are read afterwards,
@@ -243,12 +250,22 @@ class PlannedReads(SchemaExtension):
             log.debug("field by field: %s", planned)
             OUTCOMES[f"declined: {planned}"] += 1
             return None
+        now = context.clock.now()
+        check = context.viewer_check(now)
         try:
-            text = await planner.run(await context.connection(), planned, context.clock.now())
+            if check is None:
+                text = await planner.run(await context.connection(), planned, now)
+            else:
+                text, viewer_row = await planner.run_confirming(
+                    await context.connection(), planned, now, *check
+                )
         except planner.Declined as reason:
             log.debug("field by field: %s", reason)
             OUTCOMES[f"declined: {reason}"] += 1
             return None
+        if check is not None and not context.confirm(viewer_row):
+            OUTCOMES["viewer changed"] += 1
+            return None  # planned for who the token no longer names: field by field, as now
         data: dict[str, Any] = orjson.loads(text)
         if any(data.get(key) is None for key in planned.needs_value):
             OUTCOMES["not found"] += 1

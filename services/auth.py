@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, select, update
@@ -164,18 +167,79 @@ def _viewer_statement() -> Select[Any]:
 _VIEWER = _viewer_statement()
 
 
+@dataclass(frozen=True)
+class ViewerLookup:
+    """_VIEWER compiled once for a dialect, sent as SQL text with exec_driver_sql: a bearer
+    request spends nothing on SQLAlchemy's cache key, compilation lookup and result processing.
+    The same text also goes inside a larger statement (the read planner's, which confirms the
+    viewer it was planned for in the statement that reads the page), numbered from `first`."""
+
+    dialect: str
+    sql: str
+    order: tuple[str, ...]
+    converters: dict[str, Any]
+
+    def numbered_from(self, first: int) -> str:
+        """The SQL with its placeholders numbered first, first + 1, ... ($n or ?n)."""
+        if self.dialect == "sqlite":
+            numbers = iter(range(first, first + len(self.order)))
+            return re.sub(r"\?", lambda _match: f"?{next(numbers)}", self.sql)
+        return re.sub(r"\$(\d+)", lambda match: f"${int(match[1]) + first - 1}", self.sql)
+
+    def parameters(self, token_hash: str, now: datetime) -> tuple[Any, ...]:
+        values = {"token_hash": token_hash, "now": now}
+        return tuple(
+            self.converters[name](values[name]) if name in self.converters else values[name]
+            for name in self.order
+        )
+
+
+_LOOKUPS: dict[str, ViewerLookup] = {}
+
+
+def viewer_lookup(dialect: Any) -> ViewerLookup:
+    found = _LOOKUPS.get(dialect.name)
+    if found is None:
+        compiled = _VIEWER.compile(dialect=dialect)
+        converters = {
+            name: processor
+            for name, processor in compiled._bind_processors.items()
+            if processor is not None and isinstance(name, str)
+        }
+        order = tuple(compiled.positiontup or ())
+        found = _LOOKUPS[dialect.name] = ViewerLookup(
+            dialect.name, compiled.string, order, converters
+        )
+    return found
+
+
+# The number of columns a viewer row has (a larger statement's last ones, when it confirms one).
+VIEWER_COLUMNS = len(_VIEWER.selected_columns)
+
+
 async def viewer_for_token(
     db: AsyncSession | AsyncConnection, token: str, policy: TokenPolicy, clock: Clock
 ) -> Viewer | None:
     """None for an unknown, expired or revoked token, a deactivated staff member, or a client
     whose portal access was withdrawn.
 
-    Read on every request (one statement, on a session or a bare connection), so that a
-    deactivation or a removed permission takes effect at once.
+    Read on every request (one statement, on a session or a bare connection, or inside the
+    read planner's statement), so that a deactivation or a removed permission takes effect at
+    once.
     """
-    parameters = {"token_hash": policy.digest(token), "now": clock.now()}
-    row = (await db.execute(_VIEWER, parameters)).first()
-    if row is None:
+    token_hash, now = policy.digest(token), clock.now()
+    if isinstance(db, AsyncConnection):
+        lookup = viewer_lookup(db.dialect)
+        result = await db.exec_driver_sql(lookup.sql, lookup.parameters(token_hash, now))
+        row = result.first()
+    else:
+        row = (await db.execute(_VIEWER, {"token_hash": token_hash, "now": now})).first()
+    return viewer_from_row(row)
+
+
+def viewer_from_row(row: Sequence[Any] | None) -> Viewer | None:
+    """The viewer a row of _VIEWER names; None for no row (or a row of nulls: no match)."""
+    if row is None or row[0] is None:
         return None
     (
         session_id,
@@ -199,18 +263,48 @@ async def viewer_for_token(
             name=client_name,
             session_id=session_id,
         )
+    # bool(): SQLite's driver-level rows carry 0 and 1.
     return StaffViewer(
         staff_id=staff_id,
         provider_id=provider_id,
         provider_timezone=timezone,
         group_id=group_id,
         name=staff_name,
-        is_administrator=is_administrator,
-        is_group_administrator=is_group_administrator,
-        tasks_permission=tasks_permission,
-        group_tasks_permission=group_tasks_permission,
+        is_administrator=bool(is_administrator),
+        is_group_administrator=bool(is_group_administrator),
+        tasks_permission=bool(tasks_permission),
+        group_tasks_permission=bool(group_tasks_permission),
         session_id=session_id,
     )
+
+
+class RecentViewers:
+    """The viewer each recent token was last confirmed as (by token digest, per process).
+
+    Never trusted on its own: a query the read planner answers is planned for the remembered
+    viewer and its statement reads the viewer row again beside the page, so the answer is used
+    only if the row still names the same viewer (a revoked token, a deactivation or a changed
+    permission shows at once, and the query is answered again for who the token is now).
+    Everything else looks the viewer up first, as before."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._viewers: OrderedDict[str, Viewer] = OrderedDict()
+
+    def get(self, token_hash: str) -> Viewer | None:
+        viewer = self._viewers.get(token_hash)
+        if viewer is not None:
+            self._viewers.move_to_end(token_hash)
+        return viewer
+
+    def remember(self, token_hash: str, viewer: Viewer | None) -> None:
+        if viewer is None:
+            self._viewers.pop(token_hash, None)
+            return
+        self._viewers[token_hash] = viewer
+        self._viewers.move_to_end(token_hash)
+        if len(self._viewers) > self.size:
+            self._viewers.popitem(last=False)
 
 
 async def email_taken(session: AsyncSession, email: str, client_id: int | None = None) -> bool:

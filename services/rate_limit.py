@@ -77,6 +77,16 @@ class CostRateLimiter:
         wait = (min(cost, self.burst) - bucket.points) / self.points_per_second
         return Spent(allowed=False, remaining=bucket.points, retry_after=wait)
 
+    def transfer(self, paid_by: str, owed_by: str, cost: float) -> None:
+        """A cost taken from the wrong bucket: given back to paid_by and owed by owed_by (whose
+        bucket may go below zero: its next request waits that much longer)."""
+        if paid_by == owed_by:
+            return
+        now = self._seconds()
+        payer = self._bucket(paid_by, now)
+        payer.points = min(self.burst, payer.points + cost)
+        self._bucket(owed_by, now).points -= cost
+
     def remaining(self, key: str) -> float:
         return self._bucket(key, self._seconds()).points
 

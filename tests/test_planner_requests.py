@@ -1,4 +1,5 @@
-"""A planned request's database work: one connection, the token check and one statement.
+"""A planned request's database work: one connection and one statement, which also confirms
+who the token names (the viewer the process last saw for it, planned for provisionally).
 
 The planner is "on" here, as in production (the rest of the suite runs in check mode, which
 also answers field by field).
@@ -13,7 +14,9 @@ from typing import Any
 from sqlalchemy import event
 
 from schema.planned import OUTCOMES
+from services.auth import RecentViewers
 from tests.conftest import Env
+from tests.test_staff import ME, TASKS, codes, update_staff
 
 PAGE = """
 query Page($filter: TaskFilter, $first: Int) {
@@ -43,7 +46,8 @@ def database_work(env: Env) -> Iterator[dict[str, Any]]:
         seen["checkouts"] += 1
 
     def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
-        seen["statements"].append(text)
+        if text != "BEGIN":  # SQLite's BEGIN is the embedded database's own, not a round trip
+            seen["statements"].append(text)
 
     event.listen(sync_engine, "checkout", checkout)
     event.listen(sync_engine, "before_cursor_execute", statement)
@@ -78,11 +82,84 @@ async def test_the_tasks_page_is_one_statement_on_one_connection(env: Env) -> No
     assert len(data["tasks"]["edges"]) == 5
     assert data["tasks"]["edges"][0]["node"]["responsible"][1]["name"] == "Ben Okafor"
     assert data["me"] == {"name": "Ana Silva"}
-    # The token check, then the one planned statement; both on the request's one connection
-    # (SQLite's BEGIN is the embedded database's own, not a round trip).
+    # Ana's token was seen by the requests that made the tasks: the one planned statement
+    # reads the page and confirms her token, on the request's one connection.
     assert seen["checkouts"] == 1
-    statements = [text for text in seen["statements"] if text != "BEGIN"]
-    assert len(statements) == 2, statements
+    assert len(seen["statements"]) == 1, seen["statements"]
+    assert "ct_viewer" in seen["statements"][0]
+
+
+async def test_a_token_this_process_has_not_seen_is_looked_up_first(env: Env) -> None:
+    provider = await env.world.provider()
+    env.app.state.services.planner = "on"
+    env.app.state.services.recent_viewers = RecentViewers()
+
+    with database_work(env) as first:
+        await env.api.data(PAGE, {"first": 5}, provider.admin.token)
+    with database_work(env) as second:
+        await env.api.data(PAGE, {"first": 5}, provider.admin.token)
+
+    assert first["checkouts"] == 1 and second["checkouts"] == 1
+    assert len(first["statements"]) == 2, first["statements"]
+    assert "ct_viewer" not in first["statements"][1]
+    assert len(second["statements"]) == 1 and "ct_viewer" in second["statements"][0]
+
+
+async def test_a_remembered_token_deactivated_since_gets_no_planned_answer(env: Env) -> None:
+    provider = await env.world.provider()
+    member = await env.world.staff(provider, name="Kim")
+    await env.world.task(member, name="Kim's task", dueDate="2027-03-01")
+    env.app.state.services.planner = "on"
+    await env.api.data(TASKS, token=member.token)  # remembered as Kim
+    changed = OUTCOMES["viewer changed"]
+
+    await update_staff(env, provider.admin.token, id=member.id, active=False)
+
+    body = await env.api.post(TASKS, token=member.token)
+    assert codes(body) == ["UNAUTHENTICATED"] and body["data"] is None
+    assert OUTCOMES["viewer changed"] == changed + 1
+    assert await env.api.data(ME, token=member.token) == {"me": None}
+
+
+async def test_a_remembered_token_is_answered_with_the_permissions_it_has_now(env: Env) -> None:
+    provider = await env.world.provider()
+    member = await env.world.staff(provider, name="Lee")
+    env.app.state.services.planner = "on"
+    assert await env.api.data(TASKS, token=member.token) == {"tasks": {"totalCount": 0}}
+
+    await update_staff(env, provider.admin.token, id=member.id, permissions=[])
+    assert codes(await env.api.post(TASKS, token=member.token)) == ["FORBIDDEN"]
+
+    await update_staff(env, provider.admin.token, id=member.id, permissions=["TASKS"])
+    assert await env.api.data(TASKS, token=member.token) == {"tasks": {"totalCount": 0}}
+
+
+async def test_a_remembered_token_logged_out_since_is_signed_out(env: Env) -> None:
+    provider = await env.world.provider()
+    token = await env.world.login(provider.admin.email)
+    env.app.state.services.planner = "on"
+    await env.api.data(TASKS, token=token)
+
+    assert await env.api.data("mutation { logout }", token=token) == {"logout": True}
+
+    assert codes(await env.api.post(TASKS, token=token)) == ["UNAUTHENTICATED"]
+
+
+async def test_a_query_the_planner_declines_looks_the_remembered_token_up_first(
+    env: Env,
+) -> None:
+    provider = await env.world.provider()
+    member = await env.world.staff(provider, name="Kim")
+    env.app.state.services.planner = "on"
+    await env.api.data(TASKS, token=member.token)
+    await update_staff(env, provider.admin.token, id=member.id, active=False)
+
+    declined = "{ me { ... on Staff { name } } __schema { queryType { name } } }"
+    with database_work(env) as seen:
+        data = await env.api.data(declined, token=member.token)
+
+    assert data == {"me": None, "__schema": {"queryType": {"name": "Query"}}}
+    assert len(seen["statements"]) == 1 and "auth_session" in seen["statements"][0]
 
 
 async def test_a_query_the_planner_declines_answers_field_by_field(env: Env) -> None:

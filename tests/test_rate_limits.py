@@ -119,6 +119,24 @@ async def test_a_viewer_over_budget_gets_429_with_retry_after_until_it_refills(e
     assert (await post(env, token)).status_code == 200
 
 
+async def test_a_revoked_token_does_not_spend_its_former_viewers_budget(env: Env) -> None:
+    """Queries plan for the viewer a token was last seen as and confirm it in their statement;
+    what such a request costs is the budget of the token's viewer as it is now."""
+    provider = await env.world.provider()
+    stolen = await env.world.login(provider.admin.email)
+    assert (await post(env, stolen)).status_code == 200  # remembered as the administrator
+    assert await env.api.data("mutation { logout }", token=stolen) == {"logout": True}
+    env.clock.advance(timedelta(minutes=1))  # every budget full: three pages
+
+    for _ in range(3):  # the caller's address pays, not the administrator
+        body = (await post(env, stolen)).json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+    for left in (2, 1, 0):
+        response = await post(env, provider.admin.token)
+        assert response.json()["extensions"]["cost"]["remaining"] == left * PAGE_COST
+    assert (await post(env, stolen)).status_code == 429
+
+
 async def test_cheap_requests_go_on_while_an_expensive_one_waits(env: Env) -> None:
     provider = await env.world.provider()
     token = provider.admin.token

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from resolvers.planner.objects import NOW, Declined, Planner
 from resolvers.planner.roots import ROOTS, arguments
 from resolvers.planner.sql import MAX_PAIRS, Statement, dialect_named, install_sqlite
+from services.auth import ViewerLookup
 from services.viewer import Viewer
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "plan",
     "plan_tasks",
     "run",
+    "run_confirming",
 ]
 
 
@@ -250,11 +252,34 @@ async def run(connection: AsyncConnection, planned: Plan, now: datetime) -> str:
     """The statement's single value, on the request's connection: the SQL as written, no ORM
     and no compilation, through SQLAlchemy's driver-level call so that its events (logging,
     tracing, the tests' statement counts and injected failures) see it like any other."""
+    row = await _execute(connection, planned.sql, tuple(planned.bind(now)))
+    return str(row[0])
+
+
+async def run_confirming(
+    connection: AsyncConnection,
+    planned: Plan,
+    now: datetime,
+    lookup: ViewerLookup,
+    lookup_values: tuple[Any, ...],
+) -> tuple[str, tuple[Any, ...]]:
+    """run() and, in the same statement (one snapshot, one round trip), the viewer row the
+    request's token names now: the planned answer counts only if it is the viewer planned for."""
+    values = tuple(planned.bind(now))
+    sql = (
+        f"SELECT ({planned.sql}) AS ct_data, ct_viewer.* FROM (SELECT 1) AS ct_one"
+        f" LEFT JOIN ({lookup.numbered_from(len(values) + 1)}) AS ct_viewer ON 1 = 1"
+    )
+    row = await _execute(connection, sql, values + lookup_values)
+    return str(row[0]), tuple(row[1:])
+
+
+async def _execute(connection: AsyncConnection, sql: str, values: tuple[Any, ...]) -> Any:
     try:
-        result = await connection.exec_driver_sql(planned.sql, tuple(planned.bind(now)))
+        result = await connection.exec_driver_sql(sql, values)
     except Exception as error:
         # SQLite's parser has a fixed stack: a deeply nested selection is executed field by field.
         if "parser stack overflow" in str(error):
             raise Declined("too deep for SQLite's parser") from None
         raise
-    return str(result.scalar_one())
+    return result.one()
