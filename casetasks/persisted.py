@@ -23,7 +23,6 @@ Refusals are GraphQL errors with the codes Apollo's clients and router use.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +46,7 @@ from casetasks.trusted_documents import (
 )
 from models import PersistedDocument
 from services.clock import Clock
+from services.recent import Recent
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
@@ -148,26 +148,6 @@ def _named_hash(request: DocumentRequest) -> str | None:
     return named.pop() if named else None
 
 
-class _Recent:
-    """A bounded map that forgets the least recently used entry first."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[str, str] = OrderedDict()
-
-    def get(self, key: str) -> str | None:
-        value = self.entries.get(key)
-        if value is not None:
-            self.entries.move_to_end(key)
-        return value
-
-    def put(self, key: str, value: str) -> None:
-        self.entries[key] = value
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-
 class PersistedDocuments:
     """Resolves what a request names to the text to run (one per app)."""
 
@@ -184,7 +164,7 @@ class PersistedDocuments:
         self.check = check
         self.trusted = trusted
         self.max_stored = max_stored
-        self.recent = _Recent(CACHE_SIZE)
+        self.recent: Recent[str, str] = Recent(CACHE_SIZE)
 
     @classmethod
     def from_settings(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from typing import Any
@@ -31,6 +30,7 @@ from schema.cost import operation_cost
 from schema.limits import QueryLimits, refusal, validation_rules
 from services.errors import RateLimited
 from services.rate_limit import rate_key
+from services.recent import Recent
 
 log = logging.getLogger("casetasks.limits")
 
@@ -44,15 +44,8 @@ def _parse(query: str, max_tokens: int) -> DocumentNode:
 
 # Validation verdicts and costs, remembered by the query's text (the document is a function
 # of it) rather than by the document: hashing a document walks its whole tree.
-_VERDICTS: OrderedDict[tuple[Any, ...], list[GraphQLError]] = OrderedDict()
-_COSTS: OrderedDict[tuple[Any, ...], int | None] = OrderedDict()
-REMEMBERED = 512
-
-
-def _remember(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
-    cache[key] = value
-    if len(cache) > REMEMBERED:
-        cache.popitem(last=False)
+_VERDICTS: Recent[tuple[Any, ...], list[GraphQLError]] = Recent(512)
+_COSTS: Recent[tuple[Any, ...], tuple[int | None]] = Recent(512)
 
 
 def _refuse_for_a_while(context: Any, status: int, retry_after: int | None = None) -> None:
@@ -138,9 +131,7 @@ class Admission(SchemaExtension):
             verdict = _VERDICTS.get(key)
             if verdict is None:
                 verdict = validate_document(schema, document, rules)
-                _remember(_VERDICTS, key, verdict)
-            else:
-                _VERDICTS.move_to_end(key)
+                _VERDICTS.put(key, verdict)
             execution.pre_execution_errors = verdict
         yield
 
@@ -178,9 +169,9 @@ class Admission(SchemaExtension):
         if execution.query is None:
             variables = None
         key = (id(schema), execution.query, execution.operation_name, variables, self.limits)
-        if variables is not None and key in _COSTS:
-            _COSTS.move_to_end(key)
-            return _COSTS[key]
+        remembered = _COSTS.get(key) if variables is not None else None
+        if remembered is not None:
+            return remembered[0]
         cost = operation_cost(
             schema,
             execution.graphql_document,
@@ -189,7 +180,7 @@ class Admission(SchemaExtension):
             self.limits,
         )
         if variables is not None:
-            _remember(_COSTS, key, cost)
+            _COSTS.put(key, (cost,))
         return cost
 
     async def _identify(self, context: Context, provisional: bool) -> None:

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from services.errors import InvalidInput, Problem, ProblemCode
 from services.login_throttle import LoginThrottle
 from services.outbox import outbox
 from services.passwords import verify_password
+from services.recent import Recent
 from services.viewer import ClientViewer, StaffViewer, Viewer
 
 WRONG_CREDENTIALS = "Email or password is incorrect"
@@ -288,23 +288,16 @@ class RecentViewers:
     Everything else looks the viewer up first, as before."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._viewers: OrderedDict[str, Viewer] = OrderedDict()
+        self._viewers: Recent[str, Viewer] = Recent(size)
 
     def get(self, token_hash: str) -> Viewer | None:
-        viewer = self._viewers.get(token_hash)
-        if viewer is not None:
-            self._viewers.move_to_end(token_hash)
-        return viewer
+        return self._viewers.get(token_hash)
 
     def remember(self, token_hash: str, viewer: Viewer | None) -> None:
         if viewer is None:
-            self._viewers.pop(token_hash, None)
-            return
-        self._viewers[token_hash] = viewer
-        self._viewers.move_to_end(token_hash)
-        if len(self._viewers) > self.size:
-            self._viewers.popitem(last=False)
+            self._viewers.forget(token_hash)
+        else:
+            self._viewers.put(token_hash, viewer)
 
 
 async def email_taken(session: AsyncSession, email: str, client_id: int | None = None) -> bool:

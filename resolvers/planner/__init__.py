@@ -9,7 +9,6 @@ CASETASKS_PLANNER=check, which executes every read both ways and fails on a diff
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +28,7 @@ from resolvers.planner.objects import NOW, Declined, Planner
 from resolvers.planner.roots import ROOTS, arguments
 from resolvers.planner.sql import MAX_PAIRS, Statement, dialect_named, install_sqlite
 from services.auth import ViewerLookup
+from services.recent import Recent
 from services.viewer import Viewer
 
 __all__ = [
@@ -58,8 +58,7 @@ class Plan:
         return [instant if value is NOW else value for value in self.values]
 
 
-_PLANS: OrderedDict[tuple[Any, ...], Plan | Declined] = OrderedDict()
-PLAN_CACHE_SIZE = 1024
+_PLANS: Recent[tuple[Any, ...], Plan | Declined] = Recent(1024)
 
 
 def cached_plan(
@@ -86,7 +85,6 @@ def cached_plan(
     )
     found = _PLANS.get(key)
     if found is not None:
-        _PLANS.move_to_end(key)
         return found
     try:
         found = plan(
@@ -94,9 +92,7 @@ def cached_plan(
         )
     except Declined as declined:
         found = declined
-    _PLANS[key] = found
-    if len(_PLANS) > PLAN_CACHE_SIZE:
-        _PLANS.popitem(last=False)
+    _PLANS.put(key, found)
     return found
 
 
