@@ -269,6 +269,7 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
         ),
     )
     services.shared_reads = SharedReads(services.session_factory, streams.BATCH)
+    services.sql_traced = tracing.enabled()
     services.metrics = Metrics()
     return services, engine
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event, exc
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -139,6 +140,44 @@ async def unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
 
 # What an outage answers with: a 503 the client may retry after this many seconds.
 RETRY_AFTER_SECONDS = 1
+
+
+class ReadConnection:
+    """A request's connection for its reads, in autocommit: one statement at a time, sent as
+    SQL text, its first row back.
+
+    On PostgreSQL the statement goes through asyncpg itself: SQLAlchemy's execution layers cost
+    about as much again as asyncpg's own call (in process here, 160 us of CPU per statement
+    against 70 us). Its before_cursor_execute listeners still see each statement (the tests'
+    counts and injected failures). With SQL tracing or echo on, the statement goes through
+    SQLAlchemy, whose execution context the OpenTelemetry instrumentation needs."""
+
+    def __init__(self, connection: AsyncConnection, through_sqlalchemy: bool = False) -> None:
+        sync = connection.sync_connection
+        assert sync is not None  # an open connection
+        self.connection = connection
+        self.dialect = connection.dialect
+        self._sync = sync
+        self._direct = (
+            connection.dialect.name == "postgresql"
+            and not through_sqlalchemy
+            and not sync.engine.echo
+        )
+        self._driver: Any = None
+
+    async def fetch_row(self, sql: str, values: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if not self._direct:
+            row = (await self.connection.exec_driver_sql(sql, values)).first()
+            return None if row is None else tuple(row)
+        for listener in self._sync.dispatch.before_cursor_execute:
+            listener(self._sync, None, sql, values, None, False)
+        if self._driver is None:
+            self._driver = (await self.connection.get_raw_connection()).driver_connection
+        record = await self._driver.fetchrow(sql, *values)
+        return None if record is None else tuple(record)
+
+    async def close(self) -> None:
+        await self.connection.close()
 
 
 def database_unavailable(error: BaseException) -> bool:

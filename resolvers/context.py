@@ -7,9 +7,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from casetasks.db import SessionFactory
+from casetasks.db import ReadConnection, SessionFactory
 from resolvers.loaders import Loaders
 from services.auth import (
     RecentViewers,
@@ -56,6 +56,8 @@ class Services:
     mailer: Mailer | None = None
     # Who each recent token was, for planned queries to confirm in their own statement.
     recent_viewers: RecentViewers = field(default_factory=RecentViewers)
+    # SQL tracing on: reads go through SQLAlchemy's execution, which its instrumentation needs.
+    sql_traced: bool = False
     _read_engine: AsyncEngine | None = None
 
     @property
@@ -86,7 +88,7 @@ class Context:
     unverified: bool = False
     # The rate key and cost spent for the provisional viewer (confirm moves it if it was not).
     charged: tuple[str, float] | None = None
-    _connection: AsyncConnection | None = None
+    _connection: ReadConnection | None = None
     _loaders: Loaders | None = None
     # Tasks a subscription's shared read loaded with its notifications, by id: what the
     # event's fields show without a read of their own.
@@ -107,11 +109,12 @@ class Context:
     def clock(self) -> Clock:
         return self.services.clock
 
-    async def connection(self) -> AsyncConnection:
+    async def connection(self) -> ReadConnection:
         """The request's one connection for planned reads, opened on first use and held until
         release(); never handed to concurrent resolvers (they use the session factory)."""
         if self._connection is None:
-            self._connection = await self.services.read_engine.connect()
+            connection = await self.services.read_engine.connect()
+            self._connection = ReadConnection(connection, self.services.sql_traced)
         return self._connection
 
     async def release(self) -> None:

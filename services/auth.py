@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -167,6 +167,15 @@ def _viewer_statement() -> Select[Any]:
 _VIEWER = _viewer_statement()
 
 
+class RowReader(Protocol):
+    """A connection that sends SQL text and returns its first row (casetasks.db.ReadConnection,
+    a request's read connection)."""
+
+    dialect: Any
+
+    async def fetch_row(self, sql: str, values: tuple[Any, ...]) -> tuple[Any, ...] | None: ...
+
+
 @dataclass(frozen=True)
 class ViewerLookup:
     """_VIEWER compiled once for a dialect, sent as SQL text with exec_driver_sql: a bearer
@@ -218,7 +227,10 @@ VIEWER_COLUMNS = len(_VIEWER.selected_columns)
 
 
 async def viewer_for_token(
-    db: AsyncSession | AsyncConnection, token: str, policy: TokenPolicy, clock: Clock
+    db: AsyncSession | AsyncConnection | RowReader,
+    token: str,
+    policy: TokenPolicy,
+    clock: Clock,
 ) -> Viewer | None:
     """None for an unknown, expired or revoked token, a deactivated staff member, or a client
     whose portal access was withdrawn.
@@ -228,12 +240,16 @@ async def viewer_for_token(
     once.
     """
     token_hash, now = policy.digest(token), clock.now()
-    if isinstance(db, AsyncConnection):
+    row: Sequence[Any] | None
+    if isinstance(db, AsyncSession):
+        row = (await db.execute(_VIEWER, {"token_hash": token_hash, "now": now})).first()
+    elif isinstance(db, AsyncConnection):
         lookup = viewer_lookup(db.dialect)
         result = await db.exec_driver_sql(lookup.sql, lookup.parameters(token_hash, now))
         row = result.first()
     else:
-        row = (await db.execute(_VIEWER, {"token_hash": token_hash, "now": now})).first()
+        lookup = viewer_lookup(db.dialect)
+        row = await db.fetch_row(lookup.sql, lookup.parameters(token_hash, now))
     return viewer_from_row(row)
 
 

@@ -39,15 +39,16 @@ query Page($filter: TaskFilter, $first: Int) {
 @contextmanager
 def database_work(env: Env) -> Iterator[dict[str, Any]]:
     """Counts the pool checkouts and statements of the app's engine while the block runs."""
-    seen: dict[str, Any] = {"checkouts": 0, "statements": []}
+    seen: dict[str, Any] = {"checkouts": 0, "statements": [], "contexts": []}
     sync_engine = env.engine.sync_engine
 
     def checkout(*_args: Any) -> None:
         seen["checkouts"] += 1
 
-    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+    def statement(_conn: Any, _cursor: Any, text: str, *args: Any) -> None:
         if text != "BEGIN":  # SQLite's BEGIN is the embedded database's own, not a round trip
             seen["statements"].append(text)
+            seen["contexts"].append(args[1])  # SQLAlchemy's execution context, if it ran it
 
     event.listen(sync_engine, "checkout", checkout)
     event.listen(sync_engine, "before_cursor_execute", statement)
@@ -87,6 +88,27 @@ async def test_the_tasks_page_is_one_statement_on_one_connection(env: Env) -> No
     assert seen["checkouts"] == 1
     assert len(seen["statements"]) == 1, seen["statements"]
     assert "ct_viewer" in seen["statements"][0]
+
+
+async def test_reads_on_postgresql_go_through_asyncpg_unless_sql_is_traced(env: Env) -> None:
+    provider = await env.world.provider()
+    services = env.app.state.services
+    services.planner = "on"
+    await env.api.data(PAGE, {"first": 5}, provider.admin.token)
+
+    with database_work(env) as direct:
+        await env.api.data(PAGE, {"first": 5}, provider.admin.token)
+    services.sql_traced = True
+    try:
+        with database_work(env) as traced:
+            await env.api.data(PAGE, {"first": 5}, provider.admin.token)
+    finally:
+        services.sql_traced = False
+
+    assert direct["statements"] == traced["statements"]  # listeners see the same statement
+    assert all(context is not None for context in traced["contexts"])
+    on_postgresql = env.engine.dialect.name == "postgresql"
+    assert all((context is None) == on_postgresql for context in direct["contexts"])
 
 
 async def test_a_token_this_process_has_not_seen_is_looked_up_first(env: Env) -> None:

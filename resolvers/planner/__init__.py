@@ -22,8 +22,8 @@ from graphql import (
 )
 from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from casetasks.db import ReadConnection
 from resolvers.planner.objects import NOW, Declined, Planner
 from resolvers.planner.roots import ROOTS, arguments
 from resolvers.planner.sql import MAX_PAIRS, Statement, dialect_named, install_sqlite
@@ -244,16 +244,15 @@ def _root_details(operation: Any) -> list[Any]:
     return [FieldDetails(root, None)]
 
 
-async def run(connection: AsyncConnection, planned: Plan, now: datetime) -> str:
-    """The statement's single value, on the request's connection: the SQL as written, no ORM
-    and no compilation, through SQLAlchemy's driver-level call so that its events (logging,
-    tracing, the tests' statement counts and injected failures) see it like any other."""
+async def run(connection: ReadConnection, planned: Plan, now: datetime) -> str:
+    """The statement's single value, on the request's read connection: the SQL as written, no
+    ORM and no compilation (casetasks.db.ReadConnection)."""
     row = await _execute(connection, planned.sql, tuple(planned.bind(now)))
     return str(row[0])
 
 
 async def run_confirming(
-    connection: AsyncConnection,
+    connection: ReadConnection,
     planned: Plan,
     now: datetime,
     lookup: ViewerLookup,
@@ -267,15 +266,18 @@ async def run_confirming(
         f" LEFT JOIN ({lookup.numbered_from(len(values) + 1)}) AS ct_viewer ON 1 = 1"
     )
     row = await _execute(connection, sql, values + lookup_values)
-    return str(row[0]), tuple(row[1:])
+    return str(row[0]), row[1:]
 
 
-async def _execute(connection: AsyncConnection, sql: str, values: tuple[Any, ...]) -> Any:
+async def _execute(
+    connection: ReadConnection, sql: str, values: tuple[Any, ...]
+) -> tuple[Any, ...]:
     try:
-        result = await connection.exec_driver_sql(sql, values)
+        row = await connection.fetch_row(sql, values)
     except Exception as error:
         # SQLite's parser has a fixed stack: a deeply nested selection is executed field by field.
         if "parser stack overflow" in str(error):
             raise Declined("too deep for SQLite's parser") from None
         raise
-    return result.one()
+    assert row is not None  # a SELECT without FROM, or LEFT JOINed to one row: always a row
+    return row
