@@ -89,6 +89,7 @@ class Context:
     # The rate key and cost spent for the provisional viewer (confirm moves it if it was not).
     charged: tuple[str, float] | None = None
     _connection: ReadConnection | None = None
+    _digested: tuple[str, str] | None = None
     _loaders: Loaders | None = None
     # Tasks a subscription's shared read loaded with its notifications, by id: what the
     # event's fields show without a read of their own.
@@ -133,7 +134,12 @@ class Context:
 
     @property
     def token_hash(self) -> str | None:
-        return None if self.token is None else self.services.tokens.digest(self.token)
+        """The token's HMAC digest, worked out once per token."""
+        if self.token is None:
+            return None
+        if self._digested is None or self._digested[0] != self.token:
+            self._digested = (self.token, self.services.tokens.digest(self.token))
+        return self._digested[1]
 
     async def identify(self, provisional: bool = False) -> None:
         """Who holds the request's token, looked up once; an HTTP request does this only after
