@@ -133,6 +133,12 @@ class Context:
             self.timezones[viewer.provider_id] = viewer.provider_timezone
 
     @property
+    def address(self) -> str | None:
+        """The caller's network address (an HTTP request's or a websocket's), if known."""
+        client = getattr(self.request, "client", None)
+        return client.host if client else None
+
+    @property
     def token_hash(self) -> str | None:
         """The token's HMAC digest, worked out once per token."""
         if self.token is None:
@@ -195,8 +201,7 @@ class Context:
         limiter = self.services.rate_limiter
         if self.charged is not None and limiter is not None:
             paid_by, cost = self.charged
-            client = getattr(self.request, "client", None)
-            limiter.transfer(paid_by, rate_key(fresh, client.host if client else None), cost)
+            limiter.transfer(paid_by, rate_key(fresh, self.address), cost)
         return False
 
     def viewer_check(self, now: datetime) -> tuple[ViewerLookup, tuple[Any, ...]] | None:

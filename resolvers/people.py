@@ -17,7 +17,6 @@ from services.viewer import ClientViewer, StaffViewer
 
 
 async def login(ctx: Context, email: str, password: str) -> auth.SignedIn:
-    client = getattr(ctx.request, "client", None)
     async with change(ctx) as session:
         return await auth.login(
             session,
@@ -26,7 +25,7 @@ async def login(ctx: Context, email: str, password: str) -> auth.SignedIn:
             ctx.services.tokens,
             ctx.clock,
             throttle=ctx.services.login_throttle,
-            address=client.host if client else None,
+            address=ctx.address,
         )
 
 

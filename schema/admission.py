@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -68,6 +68,14 @@ def masked_failure(context: Any, error: Exception, what: str) -> GraphQLError:
     log.error(what, exc_info=error, extra={"fields": {"request_id": request_id}})
     _refuse_for_a_while(context, 500)
     return refusal("INTERNAL", "Internal error", requestId=request_id)
+
+
+async def looked_up(context: Context, lookup: Awaitable[None]) -> None:
+    """The request's token looked up (identify or verify); a failure is masked as INTERNAL."""
+    try:
+        await lookup
+    except Exception as error:
+        raise masked_failure(context, error, "looking up the request's token failed") from None
 
 
 class Admission(SchemaExtension):
@@ -151,7 +159,7 @@ class Admission(SchemaExtension):
                 execution.operation_type is OperationType.QUERY
                 and context.services.planner != "off"
             )
-            await self._identify(context, provisional)
+            await looked_up(context, context.identify(provisional))
             if cost is not None:
                 await self._spend(context, cost)
         yield
@@ -183,20 +191,12 @@ class Admission(SchemaExtension):
             _COSTS.put(key, (cost,))
         return cost
 
-    async def _identify(self, context: Context, provisional: bool) -> None:
-        try:
-            await context.identify(provisional)
-        except Exception as error:
-            raise masked_failure(context, error, "looking up the request's token failed") from None
-
     async def _spend(self, context: Context, cost: int) -> None:
         limiter = context.services.rate_limiter
         if limiter is None:
             self._report(cost)
             return
-        client = getattr(context.request, "client", None)
-        address = client.host if client else None
-        key = rate_key(context.viewer, address)
+        key = rate_key(context.viewer, context.address)
         spent = limiter.spend(key, cost)
         if context.unverified:
             if spent.allowed:
@@ -204,11 +204,8 @@ class Admission(SchemaExtension):
             else:
                 # Refused from whose budget? The token's viewer as it is now, not as remembered
                 # (a revoked token must not keep a person's budget empty).
-                try:
-                    await context.verify()
-                except Exception as error:
-                    raise masked_failure(context, error, "looking up the token failed") from None
-                spent = limiter.spend(rate_key(context.viewer, address), cost)
+                await looked_up(context, context.verify())
+                spent = limiter.spend(rate_key(context.viewer, context.address), cost)
         self._report(cost, spent.remaining, limiter.points_per_second)
         if not spent.allowed:
             wait = max(1, math.ceil(spent.retry_after))

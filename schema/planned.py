@@ -30,7 +30,7 @@ from strawberry.types.graphql import OperationType
 from casetasks.db import database_unavailable
 from resolvers import planner
 from resolvers.context import Context
-from schema.admission import masked_failure
+from schema.admission import looked_up, masked_failure
 from schema.ids import from_global_id
 
 log = logging.getLogger("casetasks.planner")
@@ -130,10 +130,7 @@ class PlannedReads(SchemaExtension):
     async def _field_by_field(context: Context) -> None:
         """Before resolvers run: the viewer looked up if it is still provisional (they rely on
         it), then the request's connection back to the pool (the loaders open their own)."""
-        try:
-            await context.verify()
-        except Exception as error:
-            raise masked_failure(context, error, "looking up the request's token failed") from None
+        await looked_up(context, context.verify())
         await context.release()
 
     async def _mutation(self, context: Context) -> AsyncIterator[None]:

@@ -178,8 +178,8 @@ class RowReader(Protocol):
 
 @dataclass(frozen=True)
 class ViewerLookup:
-    """_VIEWER compiled once for a dialect, sent as SQL text with exec_driver_sql: a bearer
-    request spends nothing on SQLAlchemy's cache key, compilation lookup and result processing.
+    """_VIEWER compiled once for a dialect and sent as SQL text: a bearer request spends nothing
+    on SQLAlchemy's cache key, compilation lookup and result processing.
     The same text also goes inside a larger statement (the read planner's, which confirms the
     viewer it was planned for in the statement that reads the page), numbered from `first`."""
 
@@ -220,10 +220,6 @@ def viewer_lookup(dialect: Any) -> ViewerLookup:
             dialect.name, compiled.string, order, converters
         )
     return found
-
-
-# The number of columns a viewer row has (a larger statement's last ones, when it confirms one).
-VIEWER_COLUMNS = len(_VIEWER.selected_columns)
 
 
 async def viewer_for_token(
