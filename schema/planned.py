@@ -11,6 +11,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -32,6 +33,7 @@ from resolvers import planner
 from resolvers.context import Context
 from schema.admission import looked_up, masked_failure
 from schema.ids import from_global_id
+from services.recent import Recent
 
 log = logging.getLogger("casetasks.planner")
 
@@ -76,6 +78,21 @@ def _differs(planned: Any, answered: Any) -> bool:
     ):
         return False
     return json.dumps(planned) != json.dumps(answered)
+
+
+@dataclass(frozen=True)
+class PreparedPayloads:
+    """A mutation's payload tasks for one shape of call (planner.payload_shape): where each
+    sits in the answer, the document asking the mutation for their ids only, and the plans
+    reading them, by which of them came back (all, usually)."""
+
+    document: DocumentNode
+    payloads: tuple[planner.PayloadTask, ...]
+    asking_for_ids: DocumentNode
+    plans: dict[tuple[int, ...], planner.Plan] = field(default_factory=dict)
+
+
+_PREPARED: Recent[tuple[Any, ...], PreparedPayloads] = Recent(1024)
 
 
 class PlannerMismatch(Exception):
@@ -139,33 +156,20 @@ class PlannedReads(SchemaExtension):
         In check mode the payload is answered field by field and compared instead."""
         execution = self.execution_context
         assert execution.graphql_document is not None
-        schema = execution.schema._schema
-        payloads = planner.payload_tasks(
-            schema, execution.graphql_document, execution.variables, execution.operation_name
-        )
+        prepared = await self._prepared_payloads(context)
         checking = context.services.planner == "check"
-        if payloads:
-            try:  # a selection the planner declines is answered field by field, as before
-                trial = self._plan_reads(context, [(payload, 0) for payload in payloads])
-                if self._dialect(context) == "sqlite":  # its parser's stack is fixed: try it
-                    await planner.run(await context.connection(), trial, context.clock.now())
-            except planner.Declined as reason:
-                OUTCOMES[f"declined payload: {reason}"] += 1
-                payloads = []
-            except Exception:  # the mutation itself runs next, and reports what is wrong
-                log.debug("trying a payload's plan failed", exc_info=True)
-                payloads = []
-        if payloads and not checking:
-            execution.graphql_document = _asking_for_ids(execution.graphql_document, payloads)
+        if prepared.payloads and not checking:
+            execution.graphql_document = prepared.asking_for_ids
         # The unit of work takes a connection of its own: at most one at a time per request.
         await context.release()
         yield
         result = execution.result
         data = getattr(result, "data", None)
-        if not payloads or not isinstance(data, dict):
+        if not prepared.payloads or not isinstance(data, dict):
             return
-        wanted: list[tuple[planner.PayloadTask, int]] = []
-        for payload in payloads:
+        wanted: list[int] = []  # indexes into prepared.payloads
+        task_ids: list[int] = []
+        for index, payload in enumerate(prepared.payloads):
             task = (data.get(payload.root_key) or {}).get(payload.task_key)
             if task is None:
                 continue
@@ -175,39 +179,107 @@ class PlannedReads(SchemaExtension):
                 if checking:
                     continue  # the selection has no id to compare by
                 raise PlannerMismatch("a payload's task came back without its id")
-            wanted.append((payload, decoded[1]))
+            wanted.append(index)
+            task_ids.append(decoded[1])
         if not wanted:
             return
         try:
-            read = await self._read_tasks(context, wanted)
+            planned = self._payload_plan(context, prepared, tuple(wanted))
+            text = await planner.run(
+                await context.connection(), planned, context.clock.now(), task_ids
+            )
         except Exception as error:
             raise masked_failure(context, error, "reading a payload's task failed") from None
-        for index, (payload, _key) in enumerate(wanted):
-            planned = read[str(index)]
+        read: dict[str, Any] = orjson.loads(text)
+        OUTCOMES["planned payload"] += len(wanted)
+        for position, index in enumerate(wanted):
+            payload = prepared.payloads[index]
+            planned_task = read[str(position)]
             answered = data[payload.root_key]
-            if checking and _differs(planned, answered[payload.task_key]):
+            if checking and _differs(planned_task, answered[payload.task_key]):
                 log.error(
                     "planned payload differs\nquery: %s\nfield by field: %s\nplanned: %s",
                     execution.query,
                     json.dumps(answered[payload.task_key]),
-                    json.dumps(planned),
+                    json.dumps(planned_task),
                 )
                 raise masked_failure(
                     context,
                     PlannerMismatch("a planned payload differs"),
                     "a planned payload differs",
                 )
-            answered[payload.task_key] = planned
+            answered[payload.task_key] = planned_task
+
+    async def _prepared_payloads(self, context: Context) -> PreparedPayloads:
+        """The mutation's payloads as planned for the first call of its shape
+        (planner.payload_shape): found, tried and rewritten once, not on every call."""
+        execution = self.execution_context
+        assert execution.graphql_document is not None and execution.query is not None
+        viewer = context.viewer
+        shape = planner.payload_shape(
+            execution.query,
+            execution.graphql_document,
+            execution.variables,
+            execution.operation_name,
+            viewer,
+            context.today(viewer.provider_timezone) if viewer is not None else None,
+            self._dialect(context),
+        )
+        found = _PREPARED.get(shape)
+        if found is not None:
+            return found
+        document = execution.graphql_document
+        remember = True
+        plans: dict[tuple[int, ...], planner.Plan] = {}
+        payloads: list[planner.PayloadTask] = []
+        try:  # a selection the planner declines is answered field by field, as before
+            payloads = planner.payload_tasks(
+                execution.schema._schema, document, execution.variables, execution.operation_name
+            )
+            if payloads:
+                trial = self._plan_reads(context, document, payloads)
+                if self._dialect(context) == "sqlite":  # its parser's stack is fixed: try it
+                    ids = [0] * len(payloads)
+                    await planner.run(await context.connection(), trial, context.clock.now(), ids)
+                plans[tuple(range(len(payloads)))] = trial
+        except planner.Declined as reason:
+            OUTCOMES[f"declined payload: {reason}"] += 1
+            # Variables that cannot be coerced fail the mutation itself: not a shape to keep.
+            remember = str(reason) != "variables"
+            payloads = []
+        except Exception:  # the mutation itself runs next, and reports what is wrong
+            log.debug("trying a payload's plan failed", exc_info=True)
+            remember = False
+            payloads = []
+        found = PreparedPayloads(
+            document=document,
+            payloads=tuple(payloads),
+            asking_for_ids=_asking_for_ids(document, payloads) if payloads else document,
+            plans=plans,
+        )
+        if remember:
+            _PREPARED.put(shape, found)
+        return found
+
+    def _payload_plan(
+        self, context: Context, prepared: PreparedPayloads, wanted: tuple[int, ...]
+    ) -> planner.Plan:
+        found = prepared.plans.get(wanted)
+        if found is None:
+            found = prepared.plans[wanted] = self._plan_reads(
+                context, prepared.document, [prepared.payloads[index] for index in wanted]
+            )
+        return found
 
     def _plan_reads(
-        self, context: Context, wanted: list[tuple[planner.PayloadTask, int]]
+        self, context: Context, document: DocumentNode, wanted: list[planner.PayloadTask]
     ) -> planner.Plan:
+        """The statement reading these payloads' tasks (planned on the document as sent)."""
         execution = self.execution_context
-        assert execution.graphql_document is not None
         viewer = context.viewer
         return planner.plan_tasks(
             execution.schema._schema,
-            execution.graphql_document,
+            document,
             execution.variables,
             execution.operation_name,
             viewer,
@@ -219,15 +291,6 @@ class PlannedReads(SchemaExtension):
     @staticmethod
     def _dialect(context: Context) -> str:
         return str(context.services.session_factory.kw["bind"].dialect.name)
-
-    async def _read_tasks(
-        self, context: Context, wanted: list[tuple[planner.PayloadTask, int]]
-    ) -> dict[str, Any]:
-        planned = self._plan_reads(context, wanted)
-        text = await planner.run(await context.connection(), planned, context.clock.now())
-        read: dict[str, Any] = orjson.loads(text)
-        OUTCOMES["planned payload"] += len(wanted)
-        return read
 
     async def _planned(self, context: Context) -> dict[str, Any] | None:
         execution = self.execution_context

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from resolvers import planner as planner_module
 from schema.planned import OUTCOMES
 from tests.conftest import Env
 from tests.factories import TASK_FIELDS, Person
@@ -114,3 +115,67 @@ async def test_a_refused_change_answers_its_errors_and_a_null_task(env: Env) -> 
 
     assert answer["later"] == {"task": None, "errors": [{"code": "CONFLICT"}]}
     assert answer["moved"]["task"]["who"] == []
+
+
+async def test_one_plan_serves_every_call_of_a_mutation_whatever_its_input(env: Env) -> None:
+    provider = await env.world.provider()
+    ana = await env.world.staff(provider, "Ana Silva")
+    tasks = [await env.world.task(ana, name=f"Task {n}", dueDate="2027-03-01") for n in range(3)]
+    planner_mode(env, "on")
+    postpone = (
+        "mutation($input: PostponeTaskInput!) { postponeTask(input: $input) {"
+        " task { id name dueDate version } errors { code } } }"
+    )
+    planned = planner_module.plan_tasks
+    plans: list[int] = []
+
+    def counted(*args: Any) -> Any:
+        plans.append(1)
+        return planned(*args)
+
+    planner_module.plan_tasks = counted  # type: ignore[assignment]
+    try:
+        answers = [
+            await env.api.mutate(
+                "postponeTask", postpone, {"input": {"id": task["id"], "by": by}}, ana.token
+            )
+            for task, by in zip(tasks, ["ONE_WEEK", "TWO_WEEKS", "ONE_WEEK"], strict=True)
+        ]
+    finally:
+        planner_module.plan_tasks = planned  # type: ignore[assignment]
+
+    assert len(plans) == 1  # planned for the first call; the others bind their own task's id
+    assert [a["task"]["id"] for a in answers] == [t["id"] for t in tasks]
+    assert [a["task"]["name"] for a in answers] == ["Task 0", "Task 1", "Task 2"]
+    assert [a["task"]["dueDate"] for a in answers] == ["2027-03-08", "2027-03-15", "2027-03-08"]
+    assert [a["task"]["version"] for a in answers] == [2, 2, 2]
+
+
+async def test_variables_the_payload_selection_uses_choose_its_plan(env: Env) -> None:
+    provider = await env.world.provider()
+    ana = await env.world.staff(provider, "Ana Silva")
+    tasks = [await env.world.task(ana, name=f"Task {n}", dueDate="2027-03-01") for n in range(3)]
+    planner_mode(env, "on")
+    postpone = (
+        "mutation($input: PostponeTaskInput!, $who: Boolean!, $withTask: Boolean = true) {"
+        " postponeTask(input: $input) {"
+        "   task @include(if: $withTask) { id responsible @include(if: $who) { name } }"
+        " } }"
+    )
+
+    def call(task: dict[str, Any], variables: dict[str, Any]) -> Any:
+        return env.api.mutate(
+            "postponeTask",
+            postpone,
+            {"input": {"id": task["id"], "by": "ONE_WEEK"}, **variables},
+            ana.token,
+        )
+
+    with_names = await call(tasks[0], {"who": True})
+    without = await call(tasks[1], {"who": False})
+    no_task = await call(tasks[2], {"who": True, "withTask": False})
+
+    assert with_names["task"] == {"id": tasks[0]["id"], "responsible": [{"name": "Ana Silva"}]}
+    assert without["task"] == {"id": tasks[1]["id"]}
+    assert "task" not in no_task
+    assert (await read_field_by_field(env, tasks[2]["id"], ana))["dueDate"] == "2027-03-08"

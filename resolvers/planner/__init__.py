@@ -9,22 +9,28 @@ CASETASKS_PLANNER=check, which executes every read both ways and fails on a diff
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
     GraphQLObjectType,
     GraphQLSchema,
+    OperationDefinitionNode,
     OperationType,
+    VariableNode,
+    Visitor,
     get_named_type,
+    visit,
 )
 from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 
 from casetasks.db import ReadConnection
-from resolvers.planner.objects import NOW, Declined, Planner
+from resolvers.planner.objects import NOW, Declined, PayloadKey, Planner
 from resolvers.planner.roots import ROOTS, arguments
 from resolvers.planner.sql import MAX_PAIRS, Statement, dialect_named, install_sqlite
 from services.auth import ViewerLookup
@@ -37,6 +43,7 @@ __all__ = [
     "Plan",
     "cached_plan",
     "install_sqlite",
+    "payload_shape",
     "plan",
     "plan_tasks",
     "run",
@@ -52,10 +59,18 @@ class Plan:
     needs_value: tuple[str, ...]
     dialect: str
 
-    def bind(self, now: datetime) -> list[Any]:
-        """The values, with the request's instant in place of NOW."""
+    def bind(self, now: datetime, task_ids: Sequence[int] = ()) -> list[Any]:
+        """The values, with the request's instant in place of NOW and a payload's task id in
+        place of its PayloadKey."""
         instant = dialect_named(self.dialect).adapt(now)
-        return [instant if value is NOW else value for value in self.values]
+        return [
+            instant
+            if value is NOW
+            else task_ids[value.index]
+            if isinstance(value, PayloadKey)
+            else value
+            for value in self.values
+        ]
 
 
 _PLANS: Recent[tuple[Any, ...], Plan | Declined] = Recent(1024)
@@ -94,6 +109,71 @@ def cached_plan(
         found = declined
     _PLANS.put(key, found)
     return found
+
+
+# Per query text and operation: the variables its selections use (outside its root fields'
+# arguments).
+_SELECTION_VARIABLES: Recent[tuple[str, str | None], frozenset[str]] = Recent(1024)
+_ABSENT = "\x00absent"
+
+
+def payload_shape(
+    query: str,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    viewer: Viewer | None,
+    viewer_today: date | None,
+    dialect_name: str,
+) -> tuple[Any, ...]:
+    """What a mutation's payload plans depend on: the query, the viewer, the day and the
+    values of the variables its selections and directives use. Not the values only its root
+    fields' arguments use (the input, different on every call): those choose which task is
+    changed, not how its payload is read."""
+    names = _SELECTION_VARIABLES.get((query, operation_name))
+    if names is None:
+        names = _selection_variables(document, operation_name)
+        _SELECTION_VARIABLES.put((query, operation_name), names)
+    given = variables or {}
+    values = tuple(
+        (name, json.dumps(given[name], sort_keys=True) if name in given else _ABSENT)
+        for name in sorted(names)
+    )
+    return (query, operation_name, values, viewer, viewer_today, dialect_name)
+
+
+def _selection_variables(document: DocumentNode, operation_name: str | None) -> frozenset[str]:
+    """Every variable the document uses, except inside the arguments of the chosen
+    operation's root fields; fragments are taken whole (at worst a key has more in it)."""
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+            names.add(node.name.value)
+
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [
+        o
+        for o in operations
+        if operation_name is None or (o.name is not None and o.name.value == operation_name)
+    ]
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            len(chosen) == 1 and definition is chosen[0]
+        ):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    for directive in selection.directives or ():
+                        visit(directive, Collect())
+                    if selection.selection_set is not None:
+                        visit(selection.selection_set, Collect())
+                else:
+                    visit(selection, Collect())
+            for directive in definition.directives or ():
+                visit(directive, Collect())
+        elif not isinstance(definition, OperationDefinitionNode) or len(chosen) != 1:
+            visit(definition, Collect())
+    return frozenset(names)
 
 
 def plan(
@@ -155,7 +235,9 @@ def payload_tasks(
 ) -> list[PayloadTask]:
     """The `task` selections of a mutation's TaskPayload fields (none for anything else)."""
     built = Executor.build(schema, document, None, None, variables, operation_name)
-    if isinstance(built, list) or built.operation.operation != OperationType.MUTATION:
+    if isinstance(built, list):
+        raise Declined("variables")
+    if built.operation.operation != OperationType.MUTATION:
         return []
     mutation_type = schema.mutation_type
     assert mutation_type is not None
@@ -193,17 +275,21 @@ def plan_tasks(
     viewer: Viewer | None,
     viewer_today: date | None,
     dialect_name: str,
-    wanted: list[tuple[PayloadTask, int]],
+    wanted: Sequence[PayloadTask],
 ) -> Plan:
     """One statement reading the tasks of mutation payloads (after the commit), each with its
-    own selection: an object keyed "0", "1"... in the order of wanted."""
+    own selection: an object keyed "0", "1"... in the order of wanted, the task ids bound at
+    run time (Plan.bind)."""
     planner = _planner(
         schema, document, variables, operation_name, viewer, viewer_today, dialect_name
     )
     statement = planner.statement
     pairs = [
-        (str(index), planner.row("Task", "task", planner.param(key, "int"), payload.fields))
-        for index, (payload, key) in enumerate(wanted)
+        (
+            str(index),
+            planner.row("Task", "task", planner.param(PayloadKey(index), "int"), payload.fields),
+        )
+        for index, payload in enumerate(wanted)
     ]
     if not pairs or len(pairs) > MAX_PAIRS:
         raise Declined("payload count")
@@ -244,10 +330,12 @@ def _root_details(operation: Any) -> list[Any]:
     return [FieldDetails(root, None)]
 
 
-async def run(connection: ReadConnection, planned: Plan, now: datetime) -> str:
+async def run(
+    connection: ReadConnection, planned: Plan, now: datetime, task_ids: Sequence[int] = ()
+) -> str:
     """The statement's single value, on the request's read connection: the SQL as written, no
     ORM and no compilation (casetasks.db.ReadConnection)."""
-    row = await _execute(connection, planned.sql, tuple(planned.bind(now)))
+    row = await _execute(connection, planned.sql, tuple(planned.bind(now, task_ids)))
     return str(row[0])
 
 

@@ -38,6 +38,14 @@ class Now:
 NOW = Now()
 
 
+@dataclass(frozen=True)
+class PayloadKey:
+    """Stands for the id of a mutation payload's task (the index-th one read) among a plan's
+    values: one plan serves every call of the same mutation, its ids bound after the commit."""
+
+    index: int
+
+
 class Declined(Exception):
     """The operation leaves the planned part of the schema: execute it field by field."""
 
