@@ -19,7 +19,8 @@ Layout, for T tasks (L: T = 1,000,000; S: T = 10,000):
   standard ones assigned to the client; 2% sent across providers of a group; 3% unassigned;
   one responsible (the client's caseworker where there is a client), a second on 40%;
 - history: CREATED for every task, COMPLETED for the completed ones; notifications:
-  UNASSIGNED_TASK to the provider's administrator for open unassigned tasks, TASK_ASSIGNED to
+  UNASSIGNED_TASK to the provider's administrator for open unassigned tasks (in an Unassigned
+  stint since their creation), TASK_ASSIGNED to
   every second responsible, CLIENT_TASK_COMPLETED for tasks the client completed.
 """
 
@@ -265,6 +266,14 @@ def _statements(size: Size, seed: int) -> list[tuple[str, str]]:
             FROM task t JOIN client cl ON cl.id = t.client_id
             WHERE NOT t.assigned_to_client AND {hh("t.id", 9)} % 100 >= 3
               AND {hh("t.id", 12)} % 100 < 40""",
+        ),
+        (
+            # As the app keeps it (notifications.alert_unassigned, migration 0008): an
+            # Unassigned task is in an Unassigned stint, which its alert belongs to.
+            "unassigned stints",
+            """UPDATE task t SET unassigned_since = t.created_at
+            WHERE t.status = 'OPEN' AND NOT t.assigned_to_client
+              AND NOT EXISTS (SELECT 1 FROM task_responsible r WHERE r.task_id = t.id)""",
         ),
         (
             "history",

@@ -53,14 +53,15 @@ class Changes:
         return "; ".join(self.summaries)
 
 
-async def responsible_names(session: AsyncSession, task_id: int) -> list[str]:
-    rows = await session.scalars(
-        select(col(Staff.name))
-        .join(TaskResponsible, TaskResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
+async def responsible_of(session: AsyncSession, task_id: int) -> list[tuple[int, str]]:
+    """Who's Responsible for the task, in order: (staff id, name)."""
+    rows = await session.execute(
+        select(col(TaskResponsible.staff_id), col(Staff.name))
+        .join(Staff, TaskResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
         .where(col(TaskResponsible.task_id) == task_id)
         .order_by(TaskResponsible.position)  # type: ignore[arg-type]
     )
-    return list(rows)
+    return [(staff_id, name) for staff_id, name in rows]
 
 
 def people_text(names: Sequence[str]) -> str:

@@ -91,14 +91,22 @@ async def alert_unassigned(
     await notify(session, recipients, NotificationKind.UNASSIGNED_TASK, message, now, task.id)
 
 
-async def resolve_unassigned(session: AsyncSession, task_id: int, now: datetime) -> None:
-    """Someone is responsible now (or it is the client's to do): the alert is read for
-    everyone, and the Unassigned stint is over."""
-    await session.execute(update(Task).where(col(Task.id) == task_id).values(unassigned_since=None))
+async def resolve_unassigned(
+    session: AsyncSession, task: Task, now: datetime, was_unassigned: bool
+) -> None:
+    """Someone is responsible now (or it is the client's to do): the Unassigned stint is over
+    (written with the task's next flush) and its alert read for everyone.
+
+    Only a task that was Unassigned can have an unread alert: alert_unassigned starts a stint
+    and sends it, and every change that ends one comes here (migration 0008 started the stints
+    of the tasks Unassigned then). A task that had someone already writes nothing more."""
+    if task.unassigned_since is None and not was_unassigned:
+        return
+    task.unassigned_since = None
     await session.execute(
         update(Notification)
         .where(
-            col(Notification.task_id) == task_id,
+            col(Notification.task_id) == task.id,
             col(Notification.kind) == NotificationKind.UNASSIGNED_TASK,
             Notification.read_at.is_(None),  # type: ignore[union-attr]
         )

@@ -31,7 +31,7 @@ from models.types import pk
 from services import notifications, permissions, recurrence
 from services.clock import Clock, today_in
 from services.errors import NotFound, Problems
-from services.history import Changes, people_text, record_event, responsible_names
+from services.history import Changes, people_text, record_event, responsible_of
 from services.lookups import provider_name
 from services.recurrence import Recurrence
 from services.task_forms import TaskEdit
@@ -392,15 +392,10 @@ async def change_following(
             )
         )
     else:
-        before = await responsible_names(session, task.id or 0)
-        before_ids = list(
-            await session.scalars(
-                select(col(TaskResponsible.staff_id)).where(col(TaskResponsible.task_id) == task.id)
-            )
-        )
-        changes.add(
-            f"Responsible: {people_text(before)} -> {people_text([m.name for m in responsible])}"
-        )
+        current = await responsible_of(session, pk(task))
+        before_ids = [staff_id for staff_id, _name in current]
+        before = people_text([name for _staff_id, name in current])
+        changes.add(f"Responsible: {before} -> {people_text([m.name for m in responsible])}")
         await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
         for position, member in enumerate(responsible):
             session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
@@ -408,7 +403,8 @@ async def change_following(
         # As reassignTask: the newly responsible are told; left with nobody, an alert.
         if responsible:
             newly = [pk(m) for m in responsible if m.id not in before_ids]
-            await notifications.resolve_unassigned(session, pk(task), now)
+            was_unassigned = not before_ids and not task.assigned_to_client
+            await notifications.resolve_unassigned(session, task, now, was_unassigned)
             await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
         elif before_ids and not task.assigned_to_client:
             origin = await provider_name(session, task.origin_provider_id)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from models import (
     ServiceProvider,
@@ -33,7 +32,7 @@ from services.history import (
     client_name,
     people_text,
     record_event,
-    responsible_names,
+    responsible_of,
     short,
 )
 from services.lookups import provider_name
@@ -354,19 +353,12 @@ async def apply_reassign(
     assigned_to_client: bool | None = None,
 ) -> None:
     """Who's Responsible replaced (checked already), with its history event and notifications."""
-    current_ids = list(
-        await session.scalars(
-            select(col(TaskResponsible.staff_id))
-            .where(col(TaskResponsible.task_id) == task.id)
-            .order_by(TaskResponsible.position)  # type: ignore[arg-type]
-        )
-    )
+    current = await responsible_of(session, pk(task))
+    current_ids = [staff_id for staff_id, _name in current]
     changes = Changes()
     if current_ids != [m.id for m in responsible]:
-        before = await responsible_names(session, task.id or 0)
-        changes.add(
-            f"Responsible: {people_text(before)} -> {people_text([m.name for m in responsible])}"
-        )
+        before = people_text([name for _staff_id, name in current])
+        changes.add(f"Responsible: {before} -> {people_text([m.name for m in responsible])}")
         await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
         for position, member in enumerate(responsible):
             session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
@@ -377,14 +369,15 @@ async def apply_reassign(
     if not changes:
         return
     record_event(session, task, TaskEventKind.REASSIGNED, staff, now, changes.text())
+    if responsible or task.assigned_to_client:  # before the flush: one UPDATE of the task
+        was_unassigned = not current_ids and not was_for_client
+        await notifications.resolve_unassigned(session, task, now, was_unassigned)
     await session.flush()
     if responsible:
-        await notifications.resolve_unassigned(session, task.id or 0, now)
         newly = [m.id for m in responsible if m.id is not None and m.id not in current_ids]
         await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
-    elif task.assigned_to_client:
-        await notifications.resolve_unassigned(session, task.id or 0, now)
-    elif current_ids or was_for_client:  # this change left it Unassigned
+    elif not task.assigned_to_client and (current_ids or was_for_client):
+        # This change left it Unassigned.
         origin = await provider_name(session, task.origin_provider_id)
         await notifications.alert_unassigned(session, task, origin, now)
 

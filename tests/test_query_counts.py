@@ -1,4 +1,5 @@
-"""A Tasks screen page costs the same few SQL statements whatever its size (no N+1)."""
+"""A Tasks screen page costs the same few SQL statements whatever its size (no N+1); a change
+writes no more than it must."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from tests.conftest import Env
 from tests.factories import TASK_FIELDS
+from tests.test_planner_requests import database_work
 
 PAGE_SIZES = (10, 50, 100)
 MAX_STATEMENTS = 10
@@ -83,3 +85,42 @@ async def test_task_pages_take_a_constant_number_of_statements(env: Env) -> None
     statements = "\n".join(env.sql.statements)
     assert len(set(counts.values())) == 1, f"{counts}; the last page ran:\n{statements}"
     assert counts[PAGE_SIZES[0]] <= MAX_STATEMENTS, f"{counts}; the last page ran:\n{statements}"
+
+
+REASSIGN = (
+    "mutation($input: ReassignTaskInput!) { reassignTask(input: $input) {"
+    " task { id responsible { name } } errors { message } } }"
+)
+
+
+async def test_reassigning_a_task_someone_has_writes_the_task_once_and_no_alerts(
+    env: Env,
+) -> None:
+    provider = await env.world.provider()
+    ana = await env.world.staff(provider, "Ana Silva")
+    ben = await env.world.staff(provider, "Ben Okafor")
+    task = await env.world.task(ana, name="Shared", responsibleIds=[ana.id])
+    env.app.state.services.planner = "on"
+    await env.api.data("{ __typename }", None, ana.token)
+
+    with database_work(env) as seen:
+        payload = await env.api.mutate(
+            "reassignTask",
+            REASSIGN,
+            {"input": {"id": task["id"], "responsibleIds": [ana.id, ben.id]}},
+            ana.token,
+        )
+
+    assert payload["errors"] == []
+    assert payload["task"]["responsible"] == [{"name": "Ana Silva"}, {"name": "Ben Okafor"}]
+    writes = [s.split()[0:3] for s in seen["statements"] if s.split()[0] in {"UPDATE", "DELETE"}]
+    # The version (and an Unassigned stint's end) in one UPDATE; no Unassigned alert to read.
+    assert writes == [["DELETE", "FROM", "task_responsible"], ["UPDATE", "task", "SET"]]
+    # Who was responsible, ids and names, in one statement (besides the payload's reads).
+    reads = [
+        s
+        for s in seen["statements"]
+        if s.startswith("SELECT") and "task_responsible" in s and not s.startswith("SELECT CAST")
+    ]
+    assert len(reads) == 1, reads
+    assert reads[0].startswith("SELECT task_responsible.staff_id, staff.name")
