@@ -104,7 +104,7 @@ class _Run:
 
     async def one(self, i: int, due: float) -> None:
         async with self.connections:
-            connection = self.idle.pop() if self.idle else None
+            connection = self._reusable()
             try:
                 if connection is None:
                     connection = await asyncio.open_connection("127.0.0.1", self.port)
@@ -126,6 +126,17 @@ class _Run:
                 self.idle.append(connection)
             else:
                 writer.close()
+
+    def _reusable(self) -> Connection | None:
+        """An idle connection the server has not closed meanwhile (uvicorn closes one idle for
+        its keep-alive timeout, 5 s): as HTTP clients' pools do, one whose end has already
+        arrived is dropped rather than written to, which would fail a request never sent."""
+        while self.idle:
+            reader, writer = self.idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()
+        return None
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:

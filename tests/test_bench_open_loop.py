@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections import Counter
 from datetime import date
 from xml.etree import ElementTree
@@ -49,6 +50,37 @@ def test_responses_are_read_by_length_and_by_chunks() -> None:
     )
     assert asyncio.run(read(sized)) == (200, b"ok", True)
     assert asyncio.run(read(chunked)) == (200, b"abc", False)
+
+
+def test_a_keep_alive_connection_the_server_closed_is_not_reused() -> None:
+    """A server closes a connection idle past its keep-alive timeout (uvicorn: 5 s); the next
+    request must go out on a new connection, not fail on the closed one."""
+
+    async def scenario() -> list[int]:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            await asyncio.sleep(0.05)  # idle too long: closed by the server
+            writer.close()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        request = base64.b64encode(openloop.raw_request("POST", "/", b"{}")).decode()
+        async with server:
+            out = await openloop.run(
+                {
+                    "port": port,
+                    "rate": 5.0,  # one request every 200 ms: each finds its connection closed
+                    "count": 3,
+                    "connections": 1,
+                    "drain_seconds": 2.0,
+                    "requests": [request],
+                }
+            )
+        return list(out["statuses"])
+
+    assert asyncio.run(scenario()) == [200, 200, 200]
 
 
 def test_the_b4_plan_gives_each_change_its_own_task_and_a_new_colleague() -> None:
