@@ -12,17 +12,10 @@ from services.task_forms import PostponeBy
 from services.validation import DateInput
 
 
-def _forget(ctx: Context, selection: bulk.Selection) -> None:
-    """Later fields of this request must see the changes, not a cached batch."""
-    for task_id in selection.ids:
-        ctx.loaders.responsible.forget(task_id)
-        ctx.loaders.history.forget(task_id)
-
-
 async def reassign_tasks(
     ctx: Context, selection: bulk.Selection, responsible_ids: Sequence[int]
 ) -> list[Task]:
-    _forget(ctx, selection)
+    ctx.forget(tasks=selection.ids)
     async with change(ctx) as session:
         return await bulk.reassign_tasks(session, ctx.viewer, ctx.clock, selection, responsible_ids)
 
@@ -30,13 +23,13 @@ async def reassign_tasks(
 async def postpone_tasks(
     ctx: Context, selection: bulk.Selection, by: PostponeBy, custom_date: DateInput | None
 ) -> list[Task]:
-    _forget(ctx, selection)
+    ctx.forget(tasks=selection.ids)
     async with change(ctx) as session:
         return await bulk.postpone_tasks(session, ctx.viewer, ctx.clock, selection, by, custom_date)
 
 
 async def complete_tasks(ctx: Context, selection: bulk.Selection) -> list[Task]:
-    _forget(ctx, selection)
+    ctx.forget(tasks=selection.ids)
     async with change(ctx) as session:
         return await bulk.complete_tasks(session, ctx.viewer, ctx.clock, selection)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,25 @@ class Context:
         if self._loaders is None:
             self._loaders = Loaders.create(self.services.session_factory, self.cache_loads)
         return self._loaders
+
+    def forget(
+        self,
+        tasks: Iterable[int] = (),
+        staff_id: int | None = None,
+        client_id: int | None = None,
+    ) -> None:
+        """A later field or mutation of this request must see a change, not a cached batch.
+        Nothing was cached before the loaders were made: none are made for this."""
+        loaders = self._loaders
+        if loaders is None:
+            return
+        for task_id in tasks:
+            loaders.responsible.forget(task_id)
+            loaders.history.forget(task_id)
+        if staff_id is not None:
+            loaders.staff.forget(staff_id)
+        if client_id is not None:
+            loaders.client.forget(client_id)
 
     @property
     def session_factory(self) -> SessionFactory:

@@ -70,7 +70,7 @@ async def update_staff(
     active: bool | None,
     is_group_administrator: bool | None = None,
 ) -> Staff:
-    ctx.loaders.staff.forget(staff_id)
+    ctx.forget(staff_id=staff_id)
     async with change(ctx) as session:
         return await staff_service.update_staff(
             session,
@@ -108,7 +108,7 @@ async def create_client(
 
 
 async def update_client(ctx: Context, client_id: int, **changes: Any) -> Client:
-    ctx.loaders.client.forget(client_id)
+    ctx.forget(client_id=client_id)
     async with change(ctx) as session:
         return await client_service.update_client(session, ctx.viewer, client_id, **changes)
 
@@ -163,7 +163,7 @@ async def task_recipients(ctx: Context) -> list[ServiceProvider]:
 
 
 async def set_group_tasks_permission(ctx: Context, staff_id: int, enabled: bool) -> Staff:
-    ctx.loaders.staff.forget(staff_id)
+    ctx.forget(staff_id=staff_id)
     async with change(ctx) as session:
         return await provider_service.set_group_tasks_permission(
             session, ctx.viewer, staff_id, enabled

@@ -42,12 +42,6 @@ async def task(ctx: Context, task_id: int) -> Task:
         return await task_queries.get_task(session, ctx.viewer, task_id)
 
 
-def _forget(ctx: Context, task_id: int) -> None:
-    """A later field or mutation of this request must see the change, not a cached batch."""
-    ctx.loaders.responsible.forget(task_id)
-    ctx.loaders.history.forget(task_id)
-
-
 async def create_task(ctx: Context, new: NewTask) -> Task:
     async with change(ctx) as session:
         return await tasks.create_task(
@@ -62,7 +56,7 @@ async def update_task(
     expected_version: int | None,
     scope: ChangeScope = ChangeScope.THIS,
 ) -> Task:
-    _forget(ctx, task_id)
+    ctx.forget(tasks=[task_id])
     async with change(ctx) as session:
         return await tasks.update_task(
             session,
@@ -83,7 +77,7 @@ async def postpone_task(
     custom_date: DateInput | None,
     expected_version: int | None,
 ) -> Task:
-    _forget(ctx, task_id)
+    ctx.forget(tasks=[task_id])
     async with change(ctx) as session:
         return await tasks.postpone_task(
             session, ctx.viewer, ctx.clock, task_id, by, custom_date, expected_version
@@ -97,7 +91,7 @@ async def reassign_task(
     expected_version: int | None,
     assigned_to_client: bool | None,
 ) -> Task:
-    _forget(ctx, task_id)
+    ctx.forget(tasks=[task_id])
     async with change(ctx) as session:
         return await tasks.reassign_task(
             session,
@@ -111,13 +105,13 @@ async def reassign_task(
 
 
 async def complete_task(ctx: Context, task_id: int, expected_version: int | None) -> Task:
-    _forget(ctx, task_id)
+    ctx.forget(tasks=[task_id])
     async with change(ctx) as session:
         return await tasks.complete_task(session, ctx.viewer, ctx.clock, task_id, expected_version)
 
 
 async def reopen_task(ctx: Context, task_id: int, expected_version: int | None) -> Task:
-    _forget(ctx, task_id)
+    ctx.forget(tasks=[task_id])
     async with change(ctx) as session:
         return await tasks.reopen_task(session, ctx.viewer, ctx.clock, task_id, expected_version)
 
@@ -125,7 +119,7 @@ async def reopen_task(ctx: Context, task_id: int, expected_version: int | None) 
 async def delete_task(
     ctx: Context, task_id: int, scope: ChangeScope = ChangeScope.THIS
 ) -> list[int]:
-    _forget(ctx, task_id)
+    ctx.forget(tasks=[task_id])
     async with change(ctx) as session:
         return await tasks.delete_task(session, ctx.viewer, task_id, scope)
 
