@@ -126,8 +126,14 @@ def plot(result: dict[str, Any], path: Path) -> bool:
 def _loaded(load: dict[str, Any]) -> str:
     materialize = (
         f"`casetasks materialize` then took {load['casetasks materialize seconds']:g} s"
-        f" ({load['casetasks materialize']})."
+        f" ({load['casetasks materialize']})"
     )
+    if "casetasks remind" in load:  # results from before 2026-12-04 have no remind pass
+        materialize += (
+            f", `casetasks remind` {load['casetasks remind seconds']:g} s"
+            f" ({load['casetasks remind']})"
+        )
+    materialize += "."
     if load.get("reused"):
         return f"The database was reused from an earlier load (`--reuse`); {materialize}"
     rows = ", ".join(f"{table} {count:,}" for table, count in load["rows"].items())
