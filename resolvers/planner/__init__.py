@@ -143,35 +143,36 @@ def payload_shape(
 
 
 def _selection_variables(document: DocumentNode, operation_name: str | None) -> frozenset[str]:
-    """Every variable the document uses, except inside the arguments of the chosen
-    operation's root fields; fragments are taken whole (at worst a key has more in it)."""
+    """Every variable the chosen operation uses, except inside its root fields' arguments;
+    fragments are taken whole (at worst the key holds a variable more)."""
     names: set[str] = set()
 
     class Collect(Visitor):
         def enter_variable(self, node: VariableNode, *_args: Any) -> None:
             names.add(node.name.value)
 
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [
-        o
-        for o in operations
-        if operation_name is None or (o.name is not None and o.name.value == operation_name)
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
     ]
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode) and (
-            len(chosen) == 1 and definition is chosen[0]
-        ):
-            for selection in definition.selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    for directive in selection.directives or ():
-                        visit(directive, Collect())
-                    if selection.selection_set is not None:
-                        visit(selection.selection_set, Collect())
-                else:
-                    visit(selection, Collect())
-            for directive in definition.directives or ():
+    if len(chosen) != 1:  # execution reports this; meanwhile every variable counts
+        visit(document, Collect())
+        return frozenset(names)
+    operation = chosen[0]
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):
+            for directive in selection.directives or ():
                 visit(directive, Collect())
-        elif not isinstance(definition, OperationDefinitionNode) or len(chosen) != 1:
+            if selection.selection_set is not None:
+                visit(selection.selection_set, Collect())
+        else:
+            visit(selection, Collect())
+    for directive in operation.directives or ():
+        visit(directive, Collect())
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
             visit(definition, Collect())
     return frozenset(names)
 
