@@ -113,13 +113,15 @@ async def planned_page(connection: asyncpg.Connection) -> Statement:
         session_id=0,
     )
     planned = planner.plan(
-        served.build_schema()._schema,
-        parse(CASETASKS_QUERY),
-        CASETASKS_VARIABLES,
-        None,
-        viewer,
-        TODAY,
-        "postgresql",
+        planner.Asked(
+            schema=served.build_schema()._schema,
+            document=parse(CASETASKS_QUERY),
+            variables=CASETASKS_VARIABLES,
+            operation_name=None,
+            viewer=viewer,
+            viewer_today=TODAY,
+            dialect_name="postgresql",
+        )
     )
     values = planned.bind(datetime.combine(TODAY, datetime.min.time(), UTC))
     return Statement("casetasks planned page", planned.sql, tuple(values))

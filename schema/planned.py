@@ -86,10 +86,18 @@ class PreparedPayloads:
     sits in the answer, the document asking the mutation for their ids only, and the plans
     reading them, by which of them came back (all, usually)."""
 
-    document: DocumentNode
+    asked: planner.Asked  # as the first call of the shape asked it
     payloads: tuple[planner.PayloadTask, ...]
     asking_for_ids: DocumentNode
     plans: dict[tuple[int, ...], planner.Plan] = field(default_factory=dict)
+
+    def plan_for(self, wanted: tuple[int, ...]) -> planner.Plan:
+        """The statement reading these of the payloads' tasks (by index), made once."""
+        found = self.plans.get(wanted)
+        if found is None:
+            chosen = [self.payloads[index] for index in wanted]
+            found = self.plans[wanted] = planner.plan_tasks(self.asked, chosen)
+        return found
 
 
 _PREPARED: Recent[tuple[Any, ...], PreparedPayloads] = Recent(1024)
@@ -184,7 +192,7 @@ class PlannedReads(SchemaExtension):
         if not wanted:
             return
         try:
-            planned = self._payload_plan(context, prepared, tuple(wanted))
+            planned = prepared.plan_for(tuple(wanted))
             text = await planner.run(
                 await context.connection(), planned, context.clock.now(), task_ids
             )
@@ -213,32 +221,21 @@ class PlannedReads(SchemaExtension):
     async def _prepared_payloads(self, context: Context) -> PreparedPayloads:
         """The mutation's payloads as planned for the first call of its shape
         (planner.payload_shape): found, tried and rewritten once, not on every call."""
-        execution = self.execution_context
-        assert execution.graphql_document is not None and execution.query is not None
-        viewer = context.viewer
-        shape = planner.payload_shape(
-            execution.query,
-            execution.graphql_document,
-            execution.variables,
-            execution.operation_name,
-            viewer,
-            context.today(viewer.provider_timezone) if viewer is not None else None,
-            self._dialect(context),
-        )
+        query = self.execution_context.query
+        assert query is not None
+        asked = self._asked(context)
+        shape = planner.payload_shape(asked, query)
         found = _PREPARED.get(shape)
         if found is not None:
             return found
-        document = execution.graphql_document
         remember = True
         plans: dict[tuple[int, ...], planner.Plan] = {}
         payloads: list[planner.PayloadTask] = []
         try:  # a selection the planner declines is answered field by field, as before
-            payloads = planner.payload_tasks(
-                execution.schema._schema, document, execution.variables, execution.operation_name
-            )
+            payloads = planner.payload_tasks(asked)
             if payloads:
-                trial = self._plan_reads(context, document, payloads)
-                if self._dialect(context) == "sqlite":  # its parser's stack is fixed: try it
+                trial = planner.plan_tasks(asked, payloads)
+                if asked.dialect_name == "sqlite":  # its parser's stack is fixed: try it
                     ids = [0] * len(payloads)
                     await planner.run(await context.connection(), trial, context.clock.now(), ids)
                 plans[tuple(range(len(payloads)))] = trial
@@ -252,40 +249,30 @@ class PlannedReads(SchemaExtension):
             remember = False
             payloads = []
         found = PreparedPayloads(
-            document=document,
+            asked=asked,
             payloads=tuple(payloads),
-            asking_for_ids=_asking_for_ids(document, payloads) if payloads else document,
+            asking_for_ids=_asking_for_ids(asked.document, payloads)
+            if payloads
+            else asked.document,
             plans=plans,
         )
         if remember:
             _PREPARED.put(shape, found)
         return found
 
-    def _payload_plan(
-        self, context: Context, prepared: PreparedPayloads, wanted: tuple[int, ...]
-    ) -> planner.Plan:
-        found = prepared.plans.get(wanted)
-        if found is None:
-            found = prepared.plans[wanted] = self._plan_reads(
-                context, prepared.document, [prepared.payloads[index] for index in wanted]
-            )
-        return found
-
-    def _plan_reads(
-        self, context: Context, document: DocumentNode, wanted: list[planner.PayloadTask]
-    ) -> planner.Plan:
-        """The statement reading these payloads' tasks (planned on the document as sent)."""
+    def _asked(self, context: Context) -> planner.Asked:
+        """What this request's plans are made from."""
         execution = self.execution_context
+        assert execution.graphql_document is not None
         viewer = context.viewer
-        return planner.plan_tasks(
-            execution.schema._schema,
-            document,
-            execution.variables,
-            execution.operation_name,
-            viewer,
-            context.today(viewer.provider_timezone) if viewer is not None else None,
-            self._dialect(context),
-            wanted,
+        return planner.Asked(
+            schema=execution.schema._schema,
+            document=execution.graphql_document,
+            variables=execution.variables,
+            operation_name=execution.operation_name,
+            viewer=viewer,
+            viewer_today=context.today(viewer.provider_timezone) if viewer is not None else None,
+            dialect_name=self._dialect(context),
         )
 
     @staticmethod
@@ -293,19 +280,9 @@ class PlannedReads(SchemaExtension):
         return str(context.services.session_factory.kw["bind"].dialect.name)
 
     async def _planned(self, context: Context) -> dict[str, Any] | None:
-        execution = self.execution_context
-        assert execution.graphql_document is not None and execution.query is not None
-        viewer = context.viewer
-        planned = planner.cached_plan(
-            execution.schema._schema,
-            execution.query,
-            execution.graphql_document,
-            execution.variables,
-            execution.operation_name,
-            viewer,
-            context.today(viewer.provider_timezone) if viewer is not None else None,
-            self._dialect(context),
-        )
+        query = self.execution_context.query
+        assert query is not None
+        planned = planner.cached_plan(self._asked(context), query)
         if isinstance(planned, planner.Declined):
             log.debug("field by field: %s", planned)
             OUTCOMES[f"declined: {planned}"] += 1

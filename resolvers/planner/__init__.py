@@ -38,6 +38,7 @@ from services.recent import Recent
 from services.viewer import Viewer
 
 __all__ = [
+    "Asked",
     "Declined",
     "PayloadTask",
     "Plan",
@@ -73,38 +74,41 @@ class Plan:
         ]
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What a plan is made from: the operation as sent, who asks and on which day, and the
+    database it is written for."""
+
+    schema: GraphQLSchema
+    document: DocumentNode
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    viewer: Viewer | None
+    viewer_today: date | None
+    dialect_name: str
+
+
 _PLANS: Recent[tuple[Any, ...], Plan | Declined] = Recent(1024)
 
 
-def cached_plan(
-    schema: GraphQLSchema,
-    query: str,
-    document: DocumentNode,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    viewer: Viewer | None,
-    viewer_today: date | None,
-    dialect_name: str,
-) -> Plan | Declined:
+def cached_plan(asked: Asked, query: str) -> Plan | Declined:
     """plan() remembered by query text, variables, viewer and day: the same inputs plan the
     same statement (only the instant differs, bound at run time). The document itself is not
     part of the key: hashing one walks the whole tree."""
     key = (
-        id(schema),
+        id(asked.schema),
         query,
-        json.dumps(variables, sort_keys=True),
-        operation_name,
-        viewer,
-        viewer_today,
-        dialect_name,
+        json.dumps(asked.variables, sort_keys=True),
+        asked.operation_name,
+        asked.viewer,
+        asked.viewer_today,
+        asked.dialect_name,
     )
     found = _PLANS.get(key)
     if found is not None:
         return found
     try:
-        found = plan(
-            schema, document, variables, operation_name, viewer, viewer_today, dialect_name
-        )
+        found = plan(asked)
     except Declined as declined:
         found = declined
     _PLANS.put(key, found)
@@ -117,29 +121,29 @@ _SELECTION_VARIABLES: Recent[tuple[str, str | None], frozenset[str]] = Recent(10
 _ABSENT = "\x00absent"
 
 
-def payload_shape(
-    query: str,
-    document: DocumentNode,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    viewer: Viewer | None,
-    viewer_today: date | None,
-    dialect_name: str,
-) -> tuple[Any, ...]:
+def payload_shape(asked: Asked, query: str) -> tuple[Any, ...]:
     """What a mutation's payload plans depend on: the query, the viewer, the day and the
     values of the variables its selections and directives use. Not the values only its root
     fields' arguments use (the input, different on every call): those choose which task is
     changed, not how its payload is read."""
-    names = _SELECTION_VARIABLES.get((query, operation_name))
+    names = _SELECTION_VARIABLES.get((query, asked.operation_name))
     if names is None:
-        names = _selection_variables(document, operation_name)
-        _SELECTION_VARIABLES.put((query, operation_name), names)
-    given = variables or {}
+        names = _selection_variables(asked.document, asked.operation_name)
+        _SELECTION_VARIABLES.put((query, asked.operation_name), names)
+    given = asked.variables or {}
     values = tuple(
         (name, json.dumps(given[name], sort_keys=True) if name in given else _ABSENT)
         for name in sorted(names)
     )
-    return (query, operation_name, values, viewer, viewer_today, dialect_name)
+    return (
+        id(asked.schema),
+        query,
+        asked.operation_name,
+        values,
+        asked.viewer,
+        asked.viewer_today,
+        asked.dialect_name,
+    )
 
 
 def _selection_variables(document: DocumentNode, operation_name: str | None) -> frozenset[str]:
@@ -177,23 +181,13 @@ def _selection_variables(document: DocumentNode, operation_name: str | None) -> 
     return frozenset(names)
 
 
-def plan(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    viewer: Viewer | None,
-    viewer_today: date | None,
-    dialect_name: str,
-) -> Plan:
-    planner = _planner(
-        schema, document, variables, operation_name, viewer, viewer_today, dialect_name
-    )
+def plan(asked: Asked) -> Plan:
+    planner = _planner(asked)
     operation = planner.operation
     if operation.operation != OperationType.QUERY:
         raise Declined("not a query")
     statement = planner.statement
-    query_type = schema.query_type
+    query_type = asked.schema.query_type
     assert query_type is not None
     pairs: list[tuple[str, str]] = []
     needs_value: list[str] = []
@@ -216,7 +210,7 @@ def plan(
         raise Declined("nothing to read")  # {__typename}: no statement needed
     # As text: the driver would decode json into Python objects only for them to be encoded again.
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
-    return Plan(sql=sql, values=values, needs_value=tuple(needs_value), dialect=dialect_name)
+    return Plan(sql=sql, values=values, needs_value=tuple(needs_value), dialect=asked.dialect_name)
 
 
 @dataclass(frozen=True)
@@ -228,14 +222,12 @@ class PayloadTask:
     fields: list[FieldDetails]
 
 
-def payload_tasks(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-) -> list[PayloadTask]:
+def payload_tasks(asked: Asked) -> list[PayloadTask]:
     """The `task` selections of a mutation's TaskPayload fields (none for anything else)."""
-    built = Executor.build(schema, document, None, None, variables, operation_name)
+    schema = asked.schema
+    built = Executor.build(
+        schema, asked.document, None, None, asked.variables, asked.operation_name
+    )
     if isinstance(built, list):
         raise Declined("variables")
     if built.operation.operation != OperationType.MUTATION:
@@ -268,22 +260,11 @@ def payload_tasks(
     return found
 
 
-def plan_tasks(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    viewer: Viewer | None,
-    viewer_today: date | None,
-    dialect_name: str,
-    wanted: Sequence[PayloadTask],
-) -> Plan:
+def plan_tasks(asked: Asked, wanted: Sequence[PayloadTask]) -> Plan:
     """One statement reading the tasks of mutation payloads (after the commit), each with its
     own selection: an object keyed "0", "1"... in the order of wanted, the task ids bound at
     run time (Plan.bind)."""
-    planner = _planner(
-        schema, document, variables, operation_name, viewer, viewer_today, dialect_name
-    )
+    planner = _planner(asked)
     statement = planner.statement
     pairs = [
         (
@@ -295,30 +276,24 @@ def plan_tasks(
     if not pairs or len(pairs) > MAX_PAIRS:
         raise Declined("payload count")
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
-    return Plan(sql=sql, values=values, needs_value=(), dialect=dialect_name)
+    return Plan(sql=sql, values=values, needs_value=(), dialect=asked.dialect_name)
 
 
-def _planner(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    viewer: Viewer | None,
-    viewer_today: date | None,
-    dialect_name: str,
-) -> Planner:
+def _planner(asked: Asked) -> Planner:
     """A planner for the operation, its variables coerced as graphql-core executes them."""
-    built = Executor.build(schema, document, None, None, variables, operation_name)
+    built = Executor.build(
+        asked.schema, asked.document, None, None, asked.variables, asked.operation_name
+    )
     if isinstance(built, list):
         raise Declined("variables")
     return Planner(
-        schema=schema,
+        schema=asked.schema,
         fragments=built.fragments,
         variables=built.variable_values,
         operation=built.operation,
-        statement=Statement(dialect_named(dialect_name)),
-        viewer=viewer,
-        viewer_today=viewer_today,
+        statement=Statement(dialect_named(asked.dialect_name)),
+        viewer=asked.viewer,
+        viewer_today=asked.viewer_today,
     )
 
 
