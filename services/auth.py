@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, bindparam, exists, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models import AuthSession, Client, ServiceProvider, Staff
@@ -223,7 +223,7 @@ def viewer_lookup(dialect: Any) -> ViewerLookup:
 
 
 async def viewer_for_token(
-    db: AsyncSession | AsyncConnection | RowReader,
+    db: AsyncSession | RowReader,
     token: str,
     policy: TokenPolicy,
     clock: Clock,
@@ -231,7 +231,7 @@ async def viewer_for_token(
     """None for an unknown, expired or revoked token, a deactivated staff member, or a client
     whose portal access was withdrawn.
 
-    Read on every request (one statement, on a session or a bare connection, or inside the
+    Read on every request (one statement, on a session or a request's read connection, or inside the
     read planner's statement), so that a deactivation or a removed permission takes effect at
     once.
     """
@@ -239,10 +239,6 @@ async def viewer_for_token(
     row: Sequence[Any] | None
     if isinstance(db, AsyncSession):
         row = (await db.execute(_VIEWER, {"token_hash": token_hash, "now": now})).first()
-    elif isinstance(db, AsyncConnection):
-        lookup = viewer_lookup(db.dialect)
-        result = await db.exec_driver_sql(lookup.sql, lookup.parameters(token_hash, now))
-        row = result.first()
     else:
         lookup = viewer_lookup(db.dialect)
         row = await db.fetch_row(lookup.sql, lookup.parameters(token_hash, now))

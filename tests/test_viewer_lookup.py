@@ -1,5 +1,6 @@
-"""services.auth.viewer_for_token: one prebuilt statement, on a session or a bare connection,
-with every rule applied on each lookup (expiry, revocation, deactivation, portal access)."""
+"""services.auth.viewer_for_token: one prebuilt statement, on a session or a request's read
+connection (casetasks.db.ReadConnection), with every rule applied on each lookup (expiry,
+revocation, deactivation, portal access)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,28 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from casetasks.db import ReadConnection
 from schema.ids import from_global_id
 from services.auth import TokenPolicy, viewer_for_token
 from services.viewer import ClientViewer, StaffViewer, Viewer
 from tests.conftest import Env
 from tests.test_client_portal import portal_client
 
-Lookup = Callable[[Env, str], AbstractAsyncContextManager[AsyncSession | AsyncConnection]]
+Lookup = Callable[[Env, str], AbstractAsyncContextManager[AsyncSession | ReadConnection]]
 
 
 @asynccontextmanager
-async def on_session(env: Env, _token: str) -> AsyncIterator[AsyncSession | AsyncConnection]:
+async def on_session(env: Env, _token: str) -> AsyncIterator[AsyncSession | ReadConnection]:
     async with env.app.state.services.session_factory() as session:
         yield session
 
 
 @asynccontextmanager
-async def on_connection(env: Env, _token: str) -> AsyncIterator[AsyncSession | AsyncConnection]:
+async def on_connection(env: Env, _token: str) -> AsyncIterator[AsyncSession | ReadConnection]:
     async with env.engine.connect() as connection:
-        yield connection
+        yield ReadConnection(connection)
 
 
 @pytest.fixture(params=[on_session, on_connection], ids=["session", "connection"])
@@ -154,8 +156,8 @@ async def test_one_statement_compiled_once(env: Env, where: Lookup) -> None:
 
     def seen(*args: Any) -> None:
         statement, context = args[2], args[4]
-        if "auth_session" in statement:
-            compiled.append(context.compiled)
+        if "auth_session" in statement:  # no execution context when asyncpg sends it directly
+            compiled.append(context.compiled if context is not None else None)
 
     event.listen(env.engine.sync_engine, "before_cursor_execute", seen)
     try:

@@ -19,6 +19,7 @@ from graphql import (
     FieldNode,
     GraphQLObjectType,
     GraphQLSchema,
+    NameNode,
     OperationDefinitionNode,
     OperationType,
     VariableNode,
@@ -299,9 +300,6 @@ def _planner(asked: Asked) -> Planner:
 
 def _root_details(operation: Any) -> list[Any]:
     """The operation's selection set as the field list collect_subfields expects."""
-    from graphql import FieldNode, NameNode
-    from graphql.execution.collect_fields import FieldDetails
-
     root = FieldNode(name=NameNode(value="query"), selection_set=operation.selection_set)
     return [FieldDetails(root, None)]
 
