@@ -12,7 +12,9 @@ client process pinned to core 1; the server is pinned to core 0. Measured:
   provider 2 at `--rate` per second; each makes one UNASSIGNED_TASK notification per task user
   of provider 2, so every dashboard must receive every event exactly once. Every receipt is
   logged and checked against the notification table (none missing, none doubled);
-- latency: from the writer's reply (the commit is before it) to each receipt: average, p50, p99;
+- latency: from the commit (the notification's created_at, stamped in the committing
+  transaction) to each receipt: average, p50, p99; and, as an upper bound, from the moment the
+  writer's request left;
 - the server's CPU over the delivery phase, and the shared reads it ran (from its log, if any).
 
 With `--instances 2` (B7), two `casetasks serve` share Redis (redis://127.0.0.1:6379) as the
@@ -38,7 +40,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ from websockets.typing import Subprotocol
 from bench import database, servers
 from bench.cpu import process_ms
 from bench.generate import SIZES, generate
+from bench.profiling import recording
 
 RESULTS = Path(__file__).parent / "results"
 PASSWORD = "bench-password"
@@ -166,7 +169,7 @@ class Dashboard:
                     await socket.send(json.dumps({"type": "pong"}))
                 elif message["type"] == "next":
                     added = message["payload"]["data"]["notificationAdded"]
-                    self.received.append((time.monotonic(), (added.get("task") or {}).get("id")))
+                    self.received.append((time.time(), (added.get("task") or {}).get("id")))
 
 
 async def main(argv: list[str] | None = None) -> Path:
@@ -177,6 +180,11 @@ async def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--database", default="casetasks_bench_dashboards")
     parser.add_argument(
         "--instances", type=int, default=1, choices=(1, 2), help="2: B7, behind HAProxy"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy samples the (first) server during delivery (bench/profiling.py)",
     )
     args = parser.parse_args(argv)
     if args.instances > 1 and args.dashboards > haproxy_connections():
@@ -228,42 +236,42 @@ async def main(argv: list[str] | None = None) -> Path:
             result["idle_kb_per_dashboard"] = round((rss_after - rss_before) / args.dashboards, 1)
             cpu_before = sum(process_ms(s.pid) or 0.0 for s in instances)
             sent: dict[str, float] = {}
-            started = time.monotonic()
-            for event in range(args.events):
-                due = started + event / args.rate
-                await asyncio.sleep(max(0.0, due - time.monotonic()))
-                body = (
-                    await http.post(
-                        "/graphql",
-                        json={
-                            "query": SEND,
-                            "variables": {
-                                "input": {
-                                    "name": f"Dashboard bench {event}",
-                                    "dueDate": "2027-03-10",
-                                    "serviceProviderId": _global_id("ServiceProvider", 2),
-                                    "responsibleIds": [],
-                                }
-                            },
-                        },
-                        headers={"Authorization": f"Bearer {writer}"},
-                    )
-                ).json()
-                payload = body["data"]["createTask"]
-                assert payload["errors"] == [], payload
-                sent[payload["task"]["id"]] = time.monotonic()
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if all(len(b.received) >= args.events for b in boards):
-                    break
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(1.0)  # anything doubled arrives too
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            suffix = "" if args.instances == 1 else f"-{args.instances}"
+            profiled = (
+                recording(writer_server.pid, RESULTS / f"{stamp}-profile-dashboards-delivery")
+                if args.profile
+                else nullcontext(None)
+            )
+            print("DELIVERY START", time.time(), file=sys.stderr)
+            async with profiled as profile:
+                replies = await _deliver(args, http, writer, boards, sent)
+            result["writer_reply_ms_avg"] = round(statistics.fmean(replies), 1)
+            print("DELIVERY END", time.time(), file=sys.stderr)
+            if profile is not None:
+                result["profile"] = {"files": profile.files, "note": profile.note}
             cpu_after = sum(process_ms(s.pid) or 0.0 for s in instances)
             result["server_cpu_ms_delivery"] = round(cpu_after - cpu_before, 1)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+    # The notifications' created_at is stamped inside the transaction that commits them, by the
+    # server's clock (this machine's): from it to a receipt is "from commit", slightly more.
+    committed = {
+        _global_id("Task", row["id"]): row["at"]
+        for row in await connection.fetch(
+            "SELECT t.id, extract(epoch FROM min(n.created_at))::float8 AS at FROM notification n"
+            " JOIN task t ON t.id = n.task_id"
+            " WHERE t.name LIKE 'Dashboard bench %' AND n.kind = 'UNASSIGNED_TASK' GROUP BY t.id"
+        )
+    }
     latencies = [
+        received - committed[task]
+        for board in boards
+        for received, task in board.received
+        if task in sent and task in committed
+    ]
+    from_request = [
         received - sent[task]
         for board in boards
         for received, task in board.received
@@ -281,23 +289,84 @@ async def main(argv: list[str] | None = None) -> Path:
         "receipts": sum(per_board),
         "missing": sum(max(0, args.events - n) for n in per_board),
         "doubled": sum(max(0, n - args.events) for n in per_board),
-        "latency_ms": {
-            "avg": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
-            "p50": round(_percentile(latencies, 50) * 1000, 1) if latencies else None,
-            "p99": round(_percentile(latencies, 99) * 1000, 1) if latencies else None,
-            "max": round(max(latencies) * 1000, 1) if latencies else None,
-        },
+        "latency_ms": _summary(latencies),
+        "latency_from_request_ms": _summary(from_request),
         "load_average": os.getloadavg(),
         "command": " ".join(["python -m bench.dashboards", *(argv or sys.argv[1:])]),
     }
     result["bars"] = bars(result)
     await database.drop(args.database)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    suffix = "" if args.instances == 1 else f"-{args.instances}"
     path = RESULTS / f"{stamp}-dashboards{suffix}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return path
+
+
+async def _deliver(
+    args: argparse.Namespace,
+    http: httpx.AsyncClient,
+    writer: str,
+    boards: list[Dashboard],
+    sent: dict[str, float],
+) -> list[float]:
+    """Sends the events at the rate asked for and waits until every dashboard has them all
+    (or 30 s), then a second for anything doubled. The writer posts from a thread of its own,
+    and an event's time is when its request left: this process's event loop is busy receiving
+    every dashboard's messages, so it would note a reply late (receipts came "before" it). The
+    request's start, before the commit, gives an upper bound of the latency.
+    Returns the writer's reply times (ms)."""
+    replies: list[float] = []
+    started = time.monotonic()
+    with httpx.Client(base_url=http.base_url, timeout=30) as client:
+        for event in range(args.events):
+            due = started + event / args.rate
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            task, left, replied = await asyncio.to_thread(_send, client, writer, event)
+            sent[task] = left
+            replies.append((replied - left) * 1000)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if all(len(b.received) >= args.events for b in boards):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)  # anything doubled arrives too
+    return replies
+
+
+def _send(client: httpx.Client, writer: str, event: int) -> tuple[str, float, float]:
+    """One task sent Unassigned to provider 2: its id, when the request left, when the reply
+    came (time.time(), as the dashboards' receipts and the database's created_at)."""
+    left = time.time()
+    body = client.post(
+        "/graphql",
+        json={
+            "query": SEND,
+            "variables": {
+                "input": {
+                    "name": f"Dashboard bench {event}",
+                    "dueDate": "2027-03-10",
+                    "serviceProviderId": _global_id("ServiceProvider", 2),
+                    "responsibleIds": [],
+                }
+            },
+        },
+        headers={"Authorization": f"Bearer {writer}"},
+    ).json()
+    replied = time.time()
+    payload = body["data"]["createTask"]
+    assert payload["errors"] == [], payload
+    return payload["task"]["id"], left, replied
+
+
+def _summary(latencies: list[float]) -> dict[str, float | None]:
+    if not latencies:
+        return {"avg": None, "p50": None, "p99": None, "max": None}
+    return {
+        "avg": round(statistics.fmean(latencies) * 1000, 1),
+        "p50": round(_percentile(latencies, 50) * 1000, 1),
+        "p99": round(_percentile(latencies, 99) * 1000, 1),
+        "max": round(max(latencies) * 1000, 1),
+    }
 
 
 def bars(result: dict[str, Any]) -> list[dict[str, Any]]:

@@ -269,6 +269,8 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
         ),
     )
     services.shared_reads = SharedReads(services.session_factory, streams.BATCH)
+    assert services.hub is not None
+    services.hub.prefetch = services.shared_reads.prefetch
     services.sql_traced = tracing.enabled()
     services.metrics = Metrics()
     return services, engine

@@ -15,6 +15,7 @@ from casetasks.request_ids import current_request_id
 from schema.admission import Admission
 from schema.descriptions import document
 from schema.errors import ErrorCodes, is_unexpected
+from schema.execution import CasetasksExecutionContext
 from schema.mutations import Mutation
 from schema.node import BindContext, resolve_attribute
 from schema.notifications import Notification
@@ -65,6 +66,7 @@ def build_schema(introspection: bool = True, traced: bool = False) -> strawberry
         ],
         scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(default_resolver=resolve_attribute),
+        execution_context_class=CasetasksExecutionContext,
         extensions=[
             # First: they time, count and trace everything the others do.
             *([OperationSpan] if traced else []),

@@ -12,6 +12,12 @@ its own and expects it back within a deadline. When it is not back, or the backe
 loss, the hub reconnects with backoff and every listener catches up from the database, where
 every notification already is: nothing lost, and nothing doubled (listeners read "after my
 cursor"). Each listener's inbox is bounded (see events.Inbox).
+
+Events are handed to listeners in the order they came, in rounds: whatever arrived while the
+previous round was being handed over makes the next one. Before a round is handed over, the
+`prefetch` hook (subscriptions/shared_reads.py) may read for the listeners it wakes, so that one
+statement answers them all; a prefetch that fails or takes too long only leaves the listeners
+to read for themselves.
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ import contextlib
 import logging
 import random
 import secrets
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -51,6 +57,9 @@ log = logging.getLogger("casetasks.events")
 
 CHANNEL = "casetasks_events"
 
+# (inbox, the newest notification id it is about to be handed) for each listener a round wakes.
+Prefetch = Callable[[list[tuple[Inbox, int]]], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class HubOptions:
@@ -60,6 +69,8 @@ class HubOptions:
     reconnect_delay: float = 0.5
     reconnect_max_delay: float = 10.0
     queue_size: int = 100
+    # A round of events waits at most this long for its prefetch.
+    prefetch_timeout: float = 2.0
 
 
 class EventHub:
@@ -75,6 +86,10 @@ class EventHub:
         self._heard_beat = 0
         self._beat_heard = asyncio.Event()
         self._owe_resync = False
+        self.prefetch: Prefetch | None = None
+        self._arrived: deque[HubEvent] = deque()
+        self._arrival = asyncio.Event()
+        self._handing_over: asyncio.Task[None] | None = None
         # Observed by operators (logs) and tests.
         self.reconnects = 0
         self.published = 0
@@ -98,12 +113,14 @@ class EventHub:
     async def start(self) -> None:
         self.backend = await self._connect()
         self._task = asyncio.create_task(self._supervise(), name="casetasks-event-hub")
+        self._handing_over = asyncio.create_task(self._hand_over(), name="casetasks-hand-over")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        for task in (self._task, self._handing_over):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await self._close()
 
     async def _within_deadline(self, work: Awaitable[None]) -> None:
@@ -190,10 +207,46 @@ class EventHub:
                 self._beat_heard.set()
                 continue
             try:
-                for hub_event in decode(event.message):
-                    self._deliver(hub_event)
+                self._arrived.extend(decode(event.message))
             except (ValueError, KeyError, TypeError):
                 log.warning("ignored a malformed event on %s", CHANNEL)
+                continue
+            self._arrival.set()
+
+    async def _hand_over(self) -> None:
+        """Hands what arrived to the listeners, a round at a time, in order."""
+        while True:
+            while not self._arrived:
+                self._arrival.clear()
+                await self._arrival.wait()
+            round_ = list(self._arrived)
+            self._arrived.clear()
+            await self._prefetch_for(round_)
+            for hub_event in round_:
+                self._deliver(hub_event)
+
+    async def _prefetch_for(self, round_: list[HubEvent]) -> None:
+        if self.prefetch is None:
+            return
+        newest: dict[int, int] = {}
+        for hub_event in round_:
+            if isinstance(hub_event, NotificationAdded):
+                recipient = hub_event.recipient_id
+                newest[recipient] = max(newest.get(recipient, 0), hub_event.notification_id)
+        woken = [
+            (inbox, through)
+            for recipient, through in newest.items()
+            for inbox in self._listeners.get(recipient, ())
+        ]
+        if not woken:
+            return
+        try:
+            async with asyncio.timeout(self.options.prefetch_timeout):
+                await self.prefetch(woken)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("prefetching for listeners failed (%r); they read for themselves", error)
 
     async def _heartbeat(self, backend: BroadcastConnection) -> None:
         """Publishes a beat and waits to hear it back; a silent connection is failed."""

@@ -1,10 +1,16 @@
 """One database read per event for every local dashboard it wakes.
 
-An event wakes the streams of every local listener it concerns in the same turn of the event
-loop, and each asks for "my notifications after my cursor". Those asks are gathered and answered
-by one statement: the notifications of all of those recipients after the smallest of their
-cursors, with the tasks they point to; each stream then keeps its own rows (its recipient, after
-its own cursor, its kinds and client), so the answer is exactly what its own read would be.
+A stream waiting for events stands on what it will ask next ("my notifications after my
+cursor", its kinds and client). Before the hub hands a round of events to the local listeners
+they concern, `prefetch` answers the asks of all of those standing streams with one statement:
+the notifications of all of those recipients after the smallest of their cursors, with the tasks
+they point to; each stream then keeps its own rows (its recipient, after its own cursor, its
+kinds and client), so the answer is exactly what its own read would be. A woken stream takes its
+answer without waiting again, so an event costs each dashboard one wake-up, not two.
+
+Asks that come without a prefetched answer (a stream's first catch-up, a resync, a stream that
+was busy sending when the event came) are gathered over a few milliseconds and answered the same
+way, one statement for all of them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from sqlmodel import col
 from casetasks.db import SessionFactory
 from models import Notification, NotificationKind, Task
 from services import notifications
+from subscriptions.events import HubEvent, Inbox, NotificationAdded
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,16 @@ class Ask:
 
 Found = list[tuple[Notification, Task | None]]
 
+
+@dataclass(frozen=True)
+class Answer:
+    """What `ask` reads, read after every notification up to `through` was committed."""
+
+    ask: Ask
+    found: Found
+    through: int
+
+
 # How long the first ask of an event waits for the others: a few milliseconds of latency for
 # one read instead of one per dashboard.
 GATHER_SECONDS = 0.005
@@ -57,6 +74,8 @@ class SharedReads:
         self.limit = limit  # rows per stream per read, as each stream's own read had
         self._round: _Round | None = None
         self._answering: set[asyncio.Task[None]] = set()
+        self._standing: dict[Inbox, Ask] = {}
+        self._answers: dict[Inbox, Answer] = {}
         # Observed by tests and the bench: statements run, and asks they answered.
         self.statements = 0
         self.asks = 0
@@ -65,6 +84,44 @@ class SharedReads:
     def idle(self) -> bool:
         """No read gathering or running."""
         return self._round is None and not self._answering
+
+    def stand(self, inbox: Inbox, ask: Ask) -> None:
+        """The stream listening on `inbox` waits, and will ask `ask` when woken."""
+        self._standing[inbox] = ask
+
+    def leave(self, inbox: Inbox) -> None:
+        self._standing.pop(inbox, None)
+        self._answers.pop(inbox, None)
+
+    def take(self, inbox: Inbox, ask: Ask, woken_by: HubEvent | None) -> Found | None:
+        """The prefetched answer to `ask`, if one was read after the notification the stream
+        was woken by: notification ids follow commit order, so that read holds every
+        notification up to it, and the stream may skip to it afterwards."""
+        self._standing.pop(inbox, None)
+        answer = self._answers.pop(inbox, None)
+        if (
+            answer is None
+            or answer.ask != ask
+            or not isinstance(woken_by, NotificationAdded)
+            or woken_by.notification_id > answer.through
+        ):
+            return None
+        return answer.found
+
+    async def prefetch(self, woken: list[tuple[Inbox, int]]) -> None:
+        """Answers, in one statement, the standing asks of the inboxes about to be handed
+        notifications (each with the newest notification id it will be handed)."""
+        standing = [
+            (inbox, self._standing[inbox], through)
+            for inbox, through in woken
+            if inbox in self._standing
+        ]
+        if not standing:
+            return
+        found = await self._read(list({ask for _, ask, _ in standing}))
+        for inbox, ask, through in standing:
+            if inbox in self._standing:  # not left meanwhile
+                self._answers[inbox] = Answer(ask, found[ask], through)
 
     async def after(
         self,
@@ -80,9 +137,10 @@ class SharedReads:
             answering = asyncio.get_running_loop().create_task(self._answer(self._round))
             self._answering.add(answering)
             answering.add_done_callback(self._answering.discard)
+        # Each ask has its own future, so a cancelled stream cancels only its own.
         future: asyncio.Future[Found] = asyncio.get_running_loop().create_future()
         self._round.asks.append((ask, future))
-        return await asyncio.shield(future)
+        return await future
 
     async def _answer(self, round_: _Round) -> None:
         # Let every stream the event woke ask first: they wake over a few turns of the loop.

@@ -26,7 +26,9 @@ from services import notifications, permissions
 from services.auth import viewer_for_token
 from services.errors import DomainError
 from services.viewer import StaffViewer
+from subscriptions.events import HubEvent, Inbox
 from subscriptions.hub import AccessChanged, EventHub, NotificationAdded, Resync
+from subscriptions.shared_reads import Ask
 
 log = logging.getLogger("casetasks.events")
 
@@ -51,21 +53,20 @@ async def _retrying(read: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _read_after(
-    ctx: Context,
-    staff_id: int,
-    after_id: int,
-    kinds: Sequence[NotificationKind] | None,
-    client_id: int | None,
+    ctx: Context, inbox: Inbox, ask: Ask, woken_by: HubEvent | None
 ) -> list[Notification]:
-    """The viewer's notifications after the cursor; the streams an event wakes on this
-    instance read together (one statement), their tasks with them."""
+    """The viewer's notifications after the cursor: the answer read for this stream before it
+    was woken, else read now; the streams an event wakes on this instance are answered together
+    (one statement), their tasks with them."""
     shared = ctx.services.shared_reads
     if shared is None:
         async with ctx.session_factory() as session:
             return await notifications.notifications_after(
-                session, staff_id, after_id, kinds, client_id, limit=BATCH
+                session, ask.staff_id, ask.after_id, ask.kinds, ask.client_id, limit=BATCH
             )
-    found = await shared.after(staff_id, after_id, kinds, client_id)
+    found = shared.take(inbox, ask, woken_by)
+    if found is None:
+        found = await shared.after(ask.staff_id, ask.after_id, ask.kinds, ask.client_id)
     ctx.seen_tasks = {n.task_id: task for n, task in found if n.task_id is not None}
     return [n for n, _task in found]
 
@@ -123,32 +124,41 @@ async def _stream(
     kinds: Sequence[NotificationKind] | None,
     client_id: int | None,
 ) -> AsyncIterator[Notification]:
+    shared = ctx.services.shared_reads
+    own_kinds = tuple(kinds) if kinds else None
     async with hub.listen(viewer.staff_id, feed.value) as inbox:
-        last = await _retrying(lambda: _start_id(ctx, viewer.staff_id, after_id))
-        event: NotificationAdded | AccessChanged | Resync | None = None
-        while True:
-            while True:  # catch up: everything after the cursor, in batches
-                batch = await _retrying(
-                    partial(_read_after, ctx, viewer.staff_id, last, kinds, client_id)
-                )
-                for notification in batch:
-                    last = max(last, notification.id or 0)
-                    yield notification
-                if len(batch) < BATCH:
-                    break
-            if isinstance(event, NotificationAdded):
-                last = max(last, event.notification_id)
-            while True:  # wait for something that may be new
-                event = await inbox.get()
-                if isinstance(event, AccessChanged | Resync):
-                    concerned = isinstance(event, Resync) or event.session_id in (
-                        None,
-                        viewer.session_id,
-                    )
-                    if concerned and not await _retrying(lambda: _still_allowed(ctx, feed)):
-                        await _close(ctx)
-                    if isinstance(event, AccessChanged):
+        try:
+            last = await _retrying(lambda: _start_id(ctx, viewer.staff_id, after_id))
+            event: HubEvent | None = None
+            while True:
+                woken_by = event  # a prefetched answer serves the first read only
+                while True:  # catch up: everything after the cursor, in batches
+                    ask = Ask(viewer.staff_id, last, own_kinds, client_id)
+                    batch = await _retrying(partial(_read_after, ctx, inbox, ask, woken_by))
+                    woken_by = None
+                    for notification in batch:
+                        last = max(last, notification.id or 0)
+                        yield notification
+                    if len(batch) < BATCH:
+                        break
+                if isinstance(event, NotificationAdded):
+                    last = max(last, event.notification_id)
+                if shared is not None:
+                    shared.stand(inbox, Ask(viewer.staff_id, last, own_kinds, client_id))
+                while True:  # wait for something that may be new
+                    event = await inbox.get()
+                    if isinstance(event, AccessChanged | Resync):
+                        concerned = isinstance(event, Resync) or event.session_id in (
+                            None,
+                            viewer.session_id,
+                        )
+                        if concerned and not await _retrying(lambda: _still_allowed(ctx, feed)):
+                            await _close(ctx)
+                        if isinstance(event, AccessChanged):
+                            continue
+                    if isinstance(event, NotificationAdded) and event.notification_id <= last:
                         continue
-                if isinstance(event, NotificationAdded) and event.notification_id <= last:
-                    continue
-                break
+                    break
+        finally:
+            if shared is not None:
+                shared.leave(inbox)

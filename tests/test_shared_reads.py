@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
 
-from tests.conftest import Live
+from schema.ids import key_of
+from subscriptions.events import HubEvent, Inbox, NotificationAdded, Resync
+from subscriptions.hub import EventHub, HubOptions
+from subscriptions.shared_reads import Ask, SharedReads
+from tests.conftest import Env, Live
+from tests.faults import insert_notifications
 from tests.group_setup import group_of_two, send_task
 from tests.test_http_guard import wait_until
 from tests.test_subscriptions import ADDED, ALERTS
@@ -60,3 +66,68 @@ async def test_one_read_per_event_whatever_the_number_of_dashboards(live: Live) 
     assert shared.statements - reads_before == 1
     reads = [text for text in statements if text.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 1, reads
+
+
+async def test_a_prefetched_answer_serves_only_a_wake_it_was_read_after(env: Env) -> None:
+    """The answer read before a round is handed over may stand in for the stream's own read
+    only for a notification committed before that read: else the stream would skip it."""
+    world = env.world
+    staff_id = key_of((await world.staff(await world.provider())).id, "Staff")
+    shared = SharedReads(world.session_factory, limit=200)
+    inbox = Inbox(10)
+    ask = Ask(staff_id, 0, None, None)
+
+    (first,) = await insert_notifications(world, staff_id, 1, 10)
+    shared.stand(inbox, ask)
+    await shared.prefetch([(inbox, first)])
+    (second,) = await insert_notifications(world, staff_id, 1, 10)
+    # Woken by a notification committed after the read: not answered, the stream reads.
+    assert shared.take(inbox, ask, NotificationAdded(staff_id, second)) is None
+
+    shared.stand(inbox, ask)
+    await shared.prefetch([(inbox, second)])
+    found = shared.take(inbox, ask, NotificationAdded(staff_id, second))
+    assert found is not None and [n.id for n, _task in found] == [first, second]
+    assert shared.take(inbox, ask, NotificationAdded(staff_id, second)) is None  # once
+
+    cases: list[tuple[HubEvent, Ask]] = [
+        (Resync(), ask),  # a resync re-reads, whatever was prefetched
+        (NotificationAdded(staff_id, second), Ask(staff_id, first, None, None)),  # moved on
+    ]
+    for woken_by, asked in cases:
+        shared.stand(inbox, ask)
+        await shared.prefetch([(inbox, second)])
+        assert shared.take(inbox, asked, woken_by) is None
+
+    # A stream that is not standing (busy sending, or gone) gets nothing read for it.
+    statements = shared.statements
+    shared.stand(inbox, ask)
+    shared.leave(inbox)
+    await shared.prefetch([(inbox, second)])
+    assert shared.statements == statements
+    assert shared.take(inbox, ask, NotificationAdded(staff_id, second)) is None
+
+
+async def test_listeners_read_for_themselves_when_the_prefetch_fails() -> None:
+    hub = EventHub("memory://", HubOptions(prefetch_timeout=0.2))
+    calls: list[int] = []
+
+    async def failing(woken: list[tuple[Inbox, int]]) -> None:
+        calls.append(len(woken))
+        raise ConnectionError("the database is down")
+
+    async def hanging(woken: list[tuple[Inbox, int]]) -> None:
+        calls.append(len(woken))
+        await asyncio.Event().wait()
+
+    await hub.start()
+    try:
+        async with hub.listen(5) as inbox, hub.listen(6) as other:
+            for number, prefetch in enumerate([failing, hanging], start=1):
+                hub.prefetch = prefetch
+                await hub.publish([NotificationAdded(5, number), NotificationAdded(6, number)])
+                assert await asyncio.wait_for(inbox.get(), 5) == NotificationAdded(5, number)
+                assert await asyncio.wait_for(other.get(), 5) == NotificationAdded(6, number)
+    finally:
+        await hub.stop()
+    assert calls == [2, 2]  # one prefetch per round, for both listeners
