@@ -1,25 +1,137 @@
-"""The executor graphql-core runs operations with: Strawberry's, less a leak in subscriptions.
+"""The executor graphql-core runs operations with: Strawberry's, with two changes for
+subscription events.
 
-graphql-core 3.3 executes each subscription event on a shallow copy of the subscription's
-executor (`build_per_event_executor`), so every event's copy writes into the one memo of
-collected subfields the subscription holds. The memo is keyed by the identity of each event's
-own field lists and keeps those lists alive, so it never serves a later event: it only grows, by
-every object selection of every event, for as long as the dashboard stays subscribed. With
-10,000 dashboards that was millions of objects for the collector to walk (bench/README.md, B5).
-Each event's executor gets its own memo, which still serves lists of objects within the event.
+A leak: graphql-core 3.3 executes each subscription event on a shallow copy of the
+subscription's executor (`build_per_event_executor`), so every event's copy writes into the one
+memo of collected subfields the subscription holds. The memo is keyed by the identity of each
+event's own field lists and keeps those lists alive, so it never serves a later event: it only
+grows, by every object selection of every event, for as long as the dashboard stays subscribed.
+With 10,000 dashboards that was millions of objects for the collector to walk (bench/README.md,
+B5). Each event's executor gets its own memo, which still serves lists of objects within it.
+
+One execution per audience: the dashboards an event wakes are handed the same row objects
+(subscriptions/shared_reads.py), and the dashboards of one signed-in person running the same
+document with the same variables see the same thing (what a field shows depends on the viewer,
+and StaffViewer names the sign-in). So an event's result is remembered for as long as its row
+lives, keyed by document, operation, variables and viewer; a result with errors is not.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import json
+import weakref
+from collections.abc import Hashable
+from functools import partial
+from inspect import isawaitable
+from typing import Any, TypeGuard
 
+from graphql import ExecutionResult
 from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+# id(row) -> per audience, the result computed for it (or its execution under way); an entry
+# goes with its row.
+Known = ExecutionResult | asyncio.Task[Any]
+_RESULTS: dict[int, dict[Hashable, Known]] = {}
+
+
+class Stats:
+    """Observed by tests and the bench: events executed, and events answered from memory."""
+
+    executed = 0
+    shared = 0
+
+
+def _results_of(payload: Any) -> dict[Hashable, Known] | None:
+    key = id(payload)
+    results = _RESULTS.get(key)
+    if results is None:
+        try:
+            weakref.finalize(payload, _RESULTS.pop, key, None)
+        except TypeError:  # not weakly referenceable (a dict, a number): not remembered
+            return None
+        results = _RESULTS[key] = {}
+    return results
+
+
+def _reusable(result: object) -> TypeGuard[ExecutionResult]:
+    return isinstance(result, ExecutionResult) and not result.errors and not result.extensions
+
+
+def _settle(results: dict[Hashable, Known], audience: Hashable, task: asyncio.Task[Any]) -> None:
+    """A finished execution's result is kept; a failed one is forgotten, so that each dashboard
+    gets its own errors."""
+    if not task.cancelled() and task.exception() is None and _reusable(task.result()):
+        results[audience] = task.result()
+    elif results.get(audience) is task:
+        del results[audience]
+
 
 class CasetasksExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    _event = False
+
     def build_per_event_executor(self, payload: Any) -> CasetasksExecutionContext:
         executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, CasetasksExecutionContext)
         executor._relevant_sub_fields = {}
         executor._stream_usages = RefMap()
-        return executor  # type: ignore[return-value]
+        executor._event = True
+        return executor
+
+    def _audience(self) -> Hashable | None:
+        viewer = getattr(self.context_value, "viewer", None)
+        location = self.operation.loc
+        if viewer is None or location is None:
+            return None
+        try:
+            values = self.variable_values
+            variables = json.dumps(getattr(values, "coerced", values), sort_keys=True)
+        except (TypeError, ValueError):
+            return None
+        name = self.operation.name.value if self.operation.name else None
+        return (location.source.body, name, variables, viewer)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        if not self._event:
+            return super().execute_operation(serially)
+        audience = self._audience()
+        results = None if audience is None else _results_of(self.root_value)
+        if results is None:
+            return super().execute_operation(serially)
+        known = results.get(audience)
+        if isinstance(known, ExecutionResult):
+            Stats.shared += 1
+            return known
+        if known is not None:
+            Stats.shared += 1
+            return self._shared(known, serially)
+        Stats.executed += 1
+        result = super().execute_operation(serially)
+        if not isawaitable(result):
+            if _reusable(result):
+                results[audience] = result
+            return result
+        # Its own task, so that a dashboard closed meanwhile cancels only its own wait.
+        task = asyncio.ensure_future(result)
+        results[audience] = task
+        task.add_done_callback(partial(_settle, results, audience))
+        return asyncio.shield(task)
+
+    async def _shared(self, execution: asyncio.Task[Any], serially: bool | None) -> Any:
+        """The result of the same execution under way for another dashboard, or this
+        dashboard's own where that one failed."""
+        try:
+            result = await asyncio.shield(execution)
+        except asyncio.CancelledError:
+            if execution.cancelled():
+                return await self._own(serially)
+            raise
+        except Exception:
+            return await self._own(serially)
+        return result if _reusable(result) else await self._own(serially)
+
+    async def _own(self, serially: bool | None) -> Any:
+        Stats.executed += 1
+        result = super().execute_operation(serially)
+        return await result if isawaitable(result) else result

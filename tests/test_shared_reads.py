@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from schema.execution import Stats
 from schema.ids import key_of
 from subscriptions.events import HubEvent, Inbox, NotificationAdded, Resync
 from subscriptions.hub import EventHub, HubOptions
@@ -131,3 +132,44 @@ async def test_listeners_read_for_themselves_when_the_prefetch_fails() -> None:
     finally:
         await hub.stop()
     assert calls == [2, 2]  # one prefetch per round, for both listeners
+
+
+async def test_an_event_is_executed_once_per_person_document_and_variables(live: Live) -> None:
+    """The dashboards of one sign-in running one document share the event's execution; another
+    document, other variables or another sign-in (the viewer names it) are executed apart."""
+    world = live.env.world
+    group = await group_of_two(world)
+    person = group.receiving_staff
+    other_sign_in = await world.login(person.email, person.password)
+    brief = "subscription { notificationAdded { id task { id } } }"
+    dashboards = [
+        (person.token, ADDED, None),
+        (person.token, ADDED, None),
+        (person.token, ADDED, {}),  # the same variables
+        (person.token, brief, None),
+        (other_sign_in, ADDED, None),
+    ]
+    sockets, streams = [], []
+    for token, query, variables in dashboards:
+        socket = await GraphQLWebSocket.connect(live.ws_url, token)
+        sockets.append(socket)
+        streams.append(await socket.subscribe(query, variables))
+    hub = live.env.app.state.hub
+    await wait_until(lambda: hub.listener_count >= len(dashboards), "every subscription listens")
+    executed, shared = Stats.executed, Stats.shared
+    try:
+        task = await send_task(world, group, "Referral for one person's dashboards")
+        answers = [await stream.next(timeout=10.0) for stream in streams]
+    finally:
+        for socket in sockets:
+            await socket.close()
+
+    assert answers[0] == answers[1] == answers[2] == answers[4]
+    assert answers[0]["notificationAdded"]["task"]["id"] == task["id"]
+    assert answers[3] == {
+        "notificationAdded": {
+            "id": answers[0]["notificationAdded"]["id"],
+            "task": {"id": task["id"]},
+        }
+    }
+    assert (Stats.executed - executed, Stats.shared - shared) == (3, 2)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from inspect import isawaitable
+from types import SimpleNamespace
 from typing import Any
 
 from graphql import ExecutionResult, build_schema, parse
@@ -46,3 +49,68 @@ def test_graphql_cores_own_executor_still_keeps_every_events_fields() -> None:
     assert isinstance(executor, Executor)
     _events(executor, 50)
     assert len(executor._relevant_sub_fields) >= 50
+
+
+ASYNC_DOCUMENT = parse("subscription { news { id } }")
+
+
+class _News:
+    def __init__(self, number: int, calls: list[int], failures: int = 0) -> None:
+        self.number = number
+        self.calls = calls
+        self.failures = failures
+
+    async def id(self, _info: Any) -> int:
+        self.calls.append(self.number)
+        await asyncio.sleep(0)
+        if len(self.calls) <= self.failures:
+            raise RuntimeError("the database is down")
+        return self.number
+
+
+class _Event:
+    """A row-like payload: weakly referenceable, as ORM rows are."""
+
+    def __init__(self, news: _News) -> None:
+        self.news = news
+
+
+async def _run(executor: Executor, payload: _Event, dashboards: int) -> list[ExecutionResult]:
+    async def one() -> ExecutionResult:
+        result = executor.build_per_event_executor(payload).execute_operation(False)
+        return await result if isawaitable(result) else result  # type: ignore[no-any-return]
+
+    return await asyncio.gather(*(one() for _ in range(dashboards)))
+
+
+async def test_dashboards_of_one_viewer_share_an_events_execution_under_way() -> None:
+    calls: list[int] = []
+    event = _Event(_News(7, calls))
+    one = CasetasksExecutionContext.build(
+        SCHEMA, ASYNC_DOCUMENT, context_value=SimpleNamespace(viewer="first")
+    )
+    other = CasetasksExecutionContext.build(
+        SCHEMA, ASYNC_DOCUMENT, context_value=SimpleNamespace(viewer="second")
+    )
+    assert isinstance(one, Executor) and isinstance(other, Executor)
+    results = await _run(one, event, 3) + await _run(other, event, 2)
+    assert [r.data for r in results] == [{"news": {"id": 7}}] * 5
+    assert calls == [7, 7]  # once per viewer
+    assert [r.data for r in await _run(one, event, 1)] == [{"news": {"id": 7}}]
+    assert calls == [7, 7]  # remembered for as long as the row lives
+
+
+async def test_a_failed_execution_is_not_shared() -> None:
+    calls: list[int] = []
+    event = _Event(_News(8, calls, failures=1))
+    executor = CasetasksExecutionContext.build(
+        SCHEMA, ASYNC_DOCUMENT, context_value=SimpleNamespace(viewer="first")
+    )
+    assert isinstance(executor, Executor)
+    first, *others = await _run(executor, event, 3)
+    assert first.errors and first.data == {"news": {"id": None}}
+    # The others waited for it, then ran their own.
+    assert [r.data for r in others] == [{"news": {"id": 8}}] * 2 and not any(
+        r.errors for r in others
+    )
+    assert len(calls) == 3
