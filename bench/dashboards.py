@@ -4,8 +4,9 @@
     python -m bench.dashboards --dashboards 10000 --instances 2   # B7: two behind HAProxy
 
 A fresh S database (bench/generate.py); the dashboards are provider 2's staff with the Tasks
-permission, several websockets each (graphql-transport-ws, `notificationAdded`), opened by one
-client process pinned to core 1; the server is pinned to core 0. Measured:
+permission, several websockets each (graphql-transport-ws, `notificationAdded`, or
+`unassignedTaskAlerts` with `--subscription`), opened by one client process pinned to core 1;
+the server is pinned to core 0. Measured:
 - idle memory: the server's RSS with every dashboard connected and subscribed, less its RSS
   before, per dashboard;
 - delivery: staff 1 of provider 1 (group Tasks permission) sends `--events` tasks Unassigned to
@@ -58,7 +59,13 @@ from bench.profiling import recording
 RESULTS = Path(__file__).parent / "results"
 PASSWORD = "bench-password"
 PROTOCOL = "graphql-transport-ws"
-SUBSCRIPTION = "subscription { notificationAdded { id kind message task { id name } } }"
+# What a dashboard subscribes to (--subscription): the Dashboard Notifications Widget's feed, or
+# the Unassigned alerts of the Tasks screen.
+SUBSCRIPTIONS = {
+    "notificationAdded": "subscription { notificationAdded { id kind message task { id name } } }",
+    "unassignedTaskAlerts": "subscription { unassignedTaskAlerts {"
+    " notification { id kind message } task { id name } } }",
+}
 SEND = (
     "mutation($input: CreateTaskInput!) { createTask(input: $input) {"
     " task { id } errors { message } } }"
@@ -145,9 +152,10 @@ async def login(http: httpx.AsyncClient, staff: int) -> str:
 
 
 class Dashboard:
-    def __init__(self, number: int, staff: int) -> None:
+    def __init__(self, number: int, staff: int, field: str) -> None:
         self.number = number
         self.staff = staff
+        self.field = field
         self.received: list[tuple[float, str | None]] = []  # when, and the task it was about
         self.ready = asyncio.Event()
         self.socket: Any = None
@@ -160,7 +168,8 @@ class Dashboard:
             await socket.send(json.dumps(init))
             ack = json.loads(await socket.recv())
             assert ack["type"] == "connection_ack", ack
-            subscribe = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+            query = SUBSCRIPTIONS[self.field]
+            subscribe = {"id": "1", "type": "subscribe", "payload": {"query": query}}
             await socket.send(json.dumps(subscribe))
             self.ready.set()
             async for raw in socket:
@@ -168,7 +177,7 @@ class Dashboard:
                 if message["type"] == "ping":
                     await socket.send(json.dumps({"type": "pong"}))
                 elif message["type"] == "next":
-                    added = message["payload"]["data"]["notificationAdded"]
+                    added = message["payload"]["data"][self.field]
                     self.received.append((time.time(), (added.get("task") or {}).get("id")))
 
 
@@ -180,6 +189,9 @@ async def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--database", default="casetasks_bench_dashboards")
     parser.add_argument(
         "--instances", type=int, default=1, choices=(1, 2), help="2: B7, behind HAProxy"
+    )
+    parser.add_argument(
+        "--subscription", choices=sorted(SUBSCRIPTIONS), default="notificationAdded"
     )
     parser.add_argument(
         "--runs", type=int, default=1, help="each on a fresh database; the bars take medians"
@@ -203,6 +215,8 @@ async def main(argv: list[str] | None = None) -> Path:
     result["bars"] = bars(result)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     suffix = "" if args.instances == 1 else f"-{args.instances}"
+    # The bars read the widget's feed (bench/summary.py); the alerts' runs are kept apart.
+    suffix += "" if args.subscription == "notificationAdded" else "-alerts"
     path = RESULTS / f"{stamp}-dashboards{suffix}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
@@ -222,6 +236,7 @@ def _medians(args: argparse.Namespace, runs: list[dict[str, Any]]) -> dict[str, 
         "events": args.events,
         "rate": args.rate,
         "instances": args.instances,
+        "subscription": args.subscription,
         "runs": len(runs),
         "idle_kb_per_dashboard": median("idle_kb_per_dashboard"),
         "server_cpu_ms_delivery": median("server_cpu_ms_delivery"),
@@ -264,7 +279,10 @@ async def _run(args: argparse.Namespace, profile: bool) -> dict[str, Any]:
             writer = await login(http, 1)
             await asyncio.sleep(1.0)
             rss_before = sum(rss_kb(s.pid) for s in instances)
-            boards = [Dashboard(i, receivers[i % len(receivers)]) for i in range(args.dashboards)]
+            boards = [
+                Dashboard(i, receivers[i % len(receivers)], args.subscription)
+                for i in range(args.dashboards)
+            ]
             tasks = []
             for index, board in enumerate(boards):
                 tasks.append(asyncio.create_task(board.run(url, tokens[board.staff])))

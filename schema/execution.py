@@ -30,10 +30,10 @@ from graphql import ExecutionResult
 from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# id(row) -> per audience, the result computed for it (or its execution under way); an entry
-# goes with its row.
 Known = ExecutionResult | asyncio.Task[Any]
-_RESULTS: dict[int, dict[Hashable, Known]] = {}
+# id(row) -> what was computed from the row (results per audience, executions under way, the
+# objects subscriptions wrap it in); an entry goes with its row.
+_MEMOS: dict[int, dict[Hashable, Any]] = {}
 
 
 class Stats:
@@ -43,23 +43,25 @@ class Stats:
     shared = 0
 
 
-def _results_of(payload: Any) -> dict[Hashable, Known] | None:
-    key = id(payload)
-    results = _RESULTS.get(key)
-    if results is None:
+def memo_of(row: Any) -> dict[Hashable, Any] | None:
+    """What was computed from `row`, kept as long as the row lives; None when the row cannot be
+    weakly referenced (a dict, a number), so nothing is kept for it."""
+    key = id(row)
+    memo = _MEMOS.get(key)
+    if memo is None:
         try:
-            weakref.finalize(payload, _RESULTS.pop, key, None)
-        except TypeError:  # not weakly referenceable (a dict, a number): not remembered
+            weakref.finalize(row, _MEMOS.pop, key, None)
+        except TypeError:
             return None
-        results = _RESULTS[key] = {}
-    return results
+        memo = _MEMOS[key] = {}
+    return memo
 
 
 def _reusable(result: object) -> TypeGuard[ExecutionResult]:
     return isinstance(result, ExecutionResult) and not result.errors and not result.extensions
 
 
-def _settle(results: dict[Hashable, Known], audience: Hashable, task: asyncio.Task[Any]) -> None:
+def _settle(results: dict[Hashable, Any], audience: Hashable, task: asyncio.Task[Any]) -> None:
     """A finished execution's result is kept; a failed one is forgotten, so that each dashboard
     gets its own errors."""
     if not task.cancelled() and task.exception() is None and _reusable(task.result()):
@@ -90,13 +92,13 @@ class CasetasksExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except (TypeError, ValueError):
             return None
         name = self.operation.name.value if self.operation.name else None
-        return (location.source.body, name, variables, viewer)
+        return ("result", location.source.body, name, variables, viewer)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         if not self._event:
             return super().execute_operation(serially)
         audience = self._audience()
-        results = None if audience is None else _results_of(self.root_value)
+        results = None if audience is None else memo_of(self.root_value)
         if results is None:
             return super().execute_operation(serially)
         known = results.get(audience)

@@ -16,6 +16,7 @@ from models import NotificationKind
 from models import Task as TaskRow
 from resolvers import people as resolve_people
 from resolvers.context import Context
+from schema.execution import memo_of
 from schema.ids import key_of
 from schema.node import GraphQLInfo
 from schema.notifications import (
@@ -37,6 +38,20 @@ async def _task_of(ctx: Context, task_id: int) -> TaskRow | None:
     return await ctx.loaders.task.load(task_id)
 
 
+def _alert_of(notification: NotificationRow, task: TaskRow) -> UnassignedTaskAlert:
+    """One alert object for the rows an event's read handed every dashboard it woke, so that
+    they share its execution (schema/execution.py). The alert holds the task, so the task's id
+    in the key cannot be reused while the entry lives."""
+    memo = memo_of(notification)
+    if memo is None:
+        return unassigned_alert(notification, task)
+    key = ("UnassignedTaskAlert", id(task))
+    alert = memo.get(key)
+    if alert is None:
+        alert = memo[key] = unassigned_alert(notification, task)
+    return alert
+
+
 async def _alerts(
     ctx: Context, stream: AsyncIterator[NotificationRow]
 ) -> AsyncGenerator[UnassignedTaskAlert, None]:
@@ -46,7 +61,7 @@ async def _alerts(
         task = await _task_of(ctx, notification.task_id)
         # A task deleted meanwhile has nothing left to alert about.
         if task is not None and permissions.task_view(ctx.viewer, task) is TaskView.FULL:
-            yield unassigned_alert(notification, task)
+            yield _alert_of(notification, task)
 
 
 async def _completions(

@@ -135,8 +135,9 @@ async def test_listeners_read_for_themselves_when_the_prefetch_fails() -> None:
 
 
 async def test_an_event_is_executed_once_per_person_document_and_variables(live: Live) -> None:
-    """The dashboards of one sign-in running one document share the event's execution; another
-    document, other variables or another sign-in (the viewer names it) are executed apart."""
+    """The dashboards of one sign-in running one document share the event's execution (the
+    widget's notificationAdded and unassignedTaskAlerts alike); another document, other
+    variables or another sign-in (the viewer names it) are executed apart."""
     world = live.env.world
     group = await group_of_two(world)
     person = group.receiving_staff
@@ -148,6 +149,8 @@ async def test_an_event_is_executed_once_per_person_document_and_variables(live:
         (person.token, ADDED, {}),  # the same variables
         (person.token, brief, None),
         (other_sign_in, ADDED, None),
+        (person.token, ALERTS, None),
+        (person.token, ALERTS, None),
     ]
     sockets, streams = [], []
     for token, query, variables in dashboards:
@@ -172,4 +175,6 @@ async def test_an_event_is_executed_once_per_person_document_and_variables(live:
             "task": {"id": task["id"]},
         }
     }
-    assert (Stats.executed - executed, Stats.shared - shared) == (3, 2)
+    assert answers[5] == answers[6]
+    assert answers[5]["unassignedTaskAlerts"]["task"]["id"] == task["id"]
+    assert (Stats.executed - executed, Stats.shared - shared) == (4, 3)
