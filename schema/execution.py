@@ -31,8 +31,8 @@ from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 Known = ExecutionResult | asyncio.Task[Any]
-# id(row) -> what was computed from the row (results per audience, executions under way, the
-# objects subscriptions wrap it in); an entry goes with its row.
+# id(row) -> the results computed for the row per audience (or executions under way); an entry
+# goes with its row, so nothing kept in it may hold the row.
 _MEMOS: dict[int, dict[Hashable, Any]] = {}
 
 

@@ -16,7 +16,6 @@ from models import NotificationKind
 from models import Task as TaskRow
 from resolvers import people as resolve_people
 from resolvers.context import Context
-from schema.execution import memo_of
 from schema.ids import key_of
 from schema.node import GraphQLInfo
 from schema.notifications import (
@@ -28,6 +27,7 @@ from schema.notifications import (
 )
 from services import permissions
 from services.permissions import Feed, TaskPart, TaskView
+from services.recent import Recent
 from subscriptions.streams import notification_stream
 
 
@@ -38,17 +38,19 @@ async def _task_of(ctx: Context, task_id: int) -> TaskRow | None:
     return await ctx.loaders.task.load(task_id)
 
 
+# The alerts made for the rows of recent events; bounded, because an alert holds its rows.
+_ALERTS: Recent[tuple[int, int], UnassignedTaskAlert] = Recent(1024)
+
+
 def _alert_of(notification: NotificationRow, task: TaskRow) -> UnassignedTaskAlert:
     """One alert object for the rows an event's read handed every dashboard it woke, so that
-    they share its execution (schema/execution.py). The alert holds the task, so the task's id
-    in the key cannot be reused while the entry lives."""
-    memo = memo_of(notification)
-    if memo is None:
-        return unassigned_alert(notification, task)
-    key = ("UnassignedTaskAlert", id(task))
-    alert = memo.get(key)
+    they share its execution (schema/execution.py). The alert holds both rows, so their ids in
+    the key cannot be reused while the entry lives."""
+    key = (id(notification), id(task))
+    alert = _ALERTS.get(key)
     if alert is None:
-        alert = memo[key] = unassigned_alert(notification, task)
+        alert = unassigned_alert(notification, task)
+        _ALERTS.put(key, alert)
     return alert
 
 

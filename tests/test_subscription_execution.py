@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from inspect import isawaitable
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +12,10 @@ from typing import Any
 from graphql import ExecutionResult, build_schema, parse
 from graphql.execution import Executor
 
+from models import Notification as NotificationRow
+from models import NotificationKind
+from models import Task as TaskRow
+from schema import execution, subscription
 from schema.execution import CasetasksExecutionContext
 
 SCHEMA = build_schema(
@@ -114,3 +120,34 @@ async def test_a_failed_execution_is_not_shared() -> None:
         r.errors for r in others
     )
     assert len(calls) == 3
+
+
+def test_what_is_remembered_for_a_row_goes_with_the_row() -> None:
+    executor = CasetasksExecutionContext.build(
+        SCHEMA, DOCUMENT, context_value=SimpleNamespace(viewer="first")
+    )
+    assert isinstance(executor, Executor)
+    gc.collect()  # the rows of the tests before
+    before = len(execution._MEMOS)
+    event = _Event({"id": 1, "tags": []})  # type: ignore[arg-type]
+    result = executor.build_per_event_executor(event).execute_operation(False)
+    assert isinstance(result, ExecutionResult) and result.data == {"news": {"id": 1, "tags": []}}
+    assert len(execution._MEMOS) == before + 1
+    gone = weakref.ref(event)
+    del event
+    gc.collect()
+    assert gone() is None and len(execution._MEMOS) == before
+
+
+def test_alerts_kept_for_sharing_are_bounded_and_let_their_rows_go() -> None:
+    first = NotificationRow(recipient_id=1, kind=NotificationKind.UNASSIGNED_TASK, message="m")
+    task = TaskRow(name="Referral")
+    alert = subscription._alert_of(first, task)
+    assert subscription._alert_of(first, task) is alert  # shared while kept
+    gone = weakref.ref(first)
+    del first, alert
+    for _ in range(subscription._ALERTS.size):
+        row = NotificationRow(recipient_id=1, kind=NotificationKind.UNASSIGNED_TASK, message="m")
+        subscription._alert_of(row, task)
+    gc.collect()
+    assert len(subscription._ALERTS) == subscription._ALERTS.size and gone() is None
