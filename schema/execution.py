@@ -30,10 +30,11 @@ from graphql import ExecutionResult
 from graphql.pyutils.ref_map import RefMap
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+# A result computed for an audience, or its execution under way.
 Known = ExecutionResult | asyncio.Task[Any]
-# id(row) -> the results computed for the row per audience (or executions under way); an entry
-# goes with its row, so nothing kept in it may hold the row.
-_MEMOS: dict[int, dict[Hashable, Any]] = {}
+# id(row) -> what was computed for the row, per audience; an entry goes with its row (a result
+# does not hold the row; an execution under way does until it settles).
+_MEMOS: dict[int, dict[Hashable, Known]] = {}
 
 
 class Stats:
@@ -43,8 +44,8 @@ class Stats:
     shared = 0
 
 
-def memo_of(row: Any) -> dict[Hashable, Any] | None:
-    """What was computed from `row`, kept as long as the row lives; None when the row cannot be
+def _results_of(row: Any) -> dict[Hashable, Known] | None:
+    """What was computed for `row`, kept as long as the row lives; None when the row cannot be
     weakly referenced (a dict, a number), so nothing is kept for it."""
     key = id(row)
     memo = _MEMOS.get(key)
@@ -61,7 +62,7 @@ def _reusable(result: object) -> TypeGuard[ExecutionResult]:
     return isinstance(result, ExecutionResult) and not result.errors and not result.extensions
 
 
-def _settle(results: dict[Hashable, Any], audience: Hashable, task: asyncio.Task[Any]) -> None:
+def _settle(results: dict[Hashable, Known], audience: Hashable, task: asyncio.Task[Any]) -> None:
     """A finished execution's result is kept; a failed one is forgotten, so that each dashboard
     gets its own errors."""
     if not task.cancelled() and task.exception() is None and _reusable(task.result()):
@@ -98,7 +99,7 @@ class CasetasksExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not self._event:
             return super().execute_operation(serially)
         audience = self._audience()
-        results = None if audience is None else memo_of(self.root_value)
+        results = None if audience is None else _results_of(self.root_value)
         if results is None:
             return super().execute_operation(serially)
         known = results.get(audience)
