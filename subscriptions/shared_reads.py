@@ -16,7 +16,6 @@ way, one statement for all of them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -123,14 +122,7 @@ class SharedReads:
             if inbox in self._standing:  # not left meanwhile
                 self._answers[inbox] = Answer(ask, found[ask], through)
 
-    async def after(
-        self,
-        staff_id: int,
-        after_id: int,
-        kinds: Sequence[NotificationKind] | None,
-        client_id: int | None,
-    ) -> Found:
-        ask = Ask(staff_id, after_id, tuple(kinds) if kinds else None, client_id)
+    async def after(self, ask: Ask) -> Found:
         if self._round is None:
             self._round = _Round()
             # Held until done: the event loop keeps only weak references to tasks.

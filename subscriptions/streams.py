@@ -66,7 +66,7 @@ async def _read_after(
             )
     found = shared.take(inbox, ask, woken_by)
     if found is None:
-        found = await shared.after(ask.staff_id, ask.after_id, ask.kinds, ask.client_id)
+        found = await shared.after(ask)
     ctx.seen_tasks = {n.task_id: task for n, task in found if n.task_id is not None}
     return [n for n, _task in found]
 
@@ -126,6 +126,10 @@ async def _stream(
 ) -> AsyncIterator[Notification]:
     shared = ctx.services.shared_reads
     own_kinds = tuple(kinds) if kinds else None
+
+    def after(cursor: int) -> Ask:
+        return Ask(viewer.staff_id, cursor, own_kinds, client_id)
+
     async with hub.listen(viewer.staff_id, feed.value) as inbox:
         try:
             last = await _retrying(lambda: _start_id(ctx, viewer.staff_id, after_id))
@@ -133,8 +137,7 @@ async def _stream(
             while True:
                 woken_by = event  # a prefetched answer serves the first read only
                 while True:  # catch up: everything after the cursor, in batches
-                    ask = Ask(viewer.staff_id, last, own_kinds, client_id)
-                    batch = await _retrying(partial(_read_after, ctx, inbox, ask, woken_by))
+                    batch = await _retrying(partial(_read_after, ctx, inbox, after(last), woken_by))
                     woken_by = None
                     for notification in batch:
                         last = max(last, notification.id or 0)
@@ -144,7 +147,7 @@ async def _stream(
                 if isinstance(event, NotificationAdded):
                     last = max(last, event.notification_id)
                 if shared is not None:
-                    shared.stand(inbox, Ask(viewer.staff_id, last, own_kinds, client_id))
+                    shared.stand(inbox, after(last))
                 while True:  # wait for something that may be new
                     event = await inbox.get()
                     if isinstance(event, AccessChanged | Resync):
