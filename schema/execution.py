@@ -93,7 +93,7 @@ class CasetasksExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except (TypeError, ValueError):
             return None
         name = self.operation.name.value if self.operation.name else None
-        return ("result", location.source.body, name, variables, viewer)
+        return (location.source.body, name, variables, viewer)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         if not self._event:
