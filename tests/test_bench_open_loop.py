@@ -1,4 +1,5 @@
-"""The pure parts of the bench's open loop, B4 plan and profile summary (no server, no timing)."""
+"""The pure parts of the bench's open loop, B4 plan, profile summary and B7's HAProxy count (no
+server, no timing)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections import Counter
 from datetime import date
 from xml.etree import ElementTree
 
-from bench import openloop, profiling, summary, writes
+import pytest
+
+from bench import dashboards, openloop, profiling, summary, writes
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -145,3 +148,17 @@ def test_a_sample_without_python_frames_is_kept() -> None:
 def test_the_flame_graph_is_well_formed_xml() -> None:
     stacks: Counter[tuple[str, ...]] = Counter({("f<locals> (a.py:1)", "g&h (b.py:2)"): 3})
     ElementTree.fromstring(profiling.flamegraph(stacks, "t<1>", width=100))  # labels cut short
+
+
+def test_b7_starts_as_many_haproxy_processes_as_the_open_file_limit_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dashboards.resource, "getrlimit", lambda _which: (1024, 20_000))
+    per_process = dashboards.haproxy_connections()
+    assert per_process == 9_900  # two descriptors per proxied socket, 200 kept for the rest
+    assert dashboards.haproxy_processes(1) == 1
+    assert dashboards.haproxy_processes(per_process) == 1
+    assert dashboards.haproxy_processes(per_process + 1) == 2
+    assert dashboards.haproxy_processes(10_000) == 2
+    monkeypatch.setattr(dashboards.resource, "getrlimit", lambda _which: (1024, 1_000_000))
+    assert dashboards.haproxy_processes(10_000) == 1
