@@ -24,9 +24,10 @@ through HAProxy, so half land on each instance, while the writer posts to the fi
 only: every event the second instance's dashboards receive crossed Redis. Both servers are pinned
 to core 0, HAProxy runs unpinned; idle memory sums both servers' RSS. One HAProxy process holds
 two descriptors per websocket, and a process may open no more than the hard limit on open files
-(20,000 here, which root in this container cannot raise): so HAProxy runs as as many processes as
-the dashboards need, each with the same configuration (both instances, round robin), and the
-dashboards take them in turn, as clients spread over the nodes of a load-balancing tier.
+(20,000 here, which root in this container cannot raise): so the bench starts as many HAProxy
+processes as the dashboards need, each with the same configuration (both instances, round
+robin), and the dashboards take them in turn, as clients spread over the nodes of a
+load-balancing tier.
 
 Results: bench/results/<UTC time>-dashboards.json (one instance) or -dashboards-2.json (two),
 with the bars they measure, which bench/summary.py puts in the README's table.
