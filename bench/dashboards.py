@@ -22,7 +22,8 @@ With `--instances 2` (B7), two `casetasks serve` share Redis (redis://127.0.0.1:
 broadcast backend behind HAProxy (round robin, websockets tunnelled); the dashboards connect
 through HAProxy, so half land on each instance, while the writer posts to the first instance
 only: every event the second instance's dashboards receive crossed Redis. Both servers are pinned
-to core 0, HAProxy runs unpinned; idle memory sums both servers' RSS. One HAProxy process holds
+to core 0; HAProxy runs on core 1 with the client, whose affinity it inherits (it is started
+from the client's process); idle memory sums both servers' RSS. One HAProxy process holds
 two descriptors per websocket, and a process may open no more than the hard limit on open files
 (20,000 here, which root in this container cannot raise): so the bench starts as many HAProxy
 processes as the dashboards need, each with the same configuration (both instances, round
