@@ -1,5 +1,5 @@
-"""The pure parts of the bench's open loop, B4 plan, profile summary and B7's HAProxy count (no
-server, no timing)."""
+"""The pure parts of the bench: the open loop, B4's plan, the profile summary, B7's HAProxy count
+and the dashboards' bars (no server, no timing)."""
 
 from __future__ import annotations
 
@@ -162,3 +162,20 @@ def test_b7_starts_as_many_haproxy_processes_as_the_open_file_limit_needs(
     assert dashboards.haproxy_processes(10_000) == 2
     monkeypatch.setattr(dashboards.resource, "getrlimit", lambda _which: (1024, 1_000_000))
     assert dashboards.haproxy_processes(10_000) == 1
+
+
+def test_a_missed_latency_bar_says_by_how_much() -> None:
+    result = {
+        "dashboards": 10_000,
+        "instances": 2,
+        "receipts": 100,
+        "expected_receipts": 100,
+        "missing": 0,
+        "doubled": 0,
+        "latency_ms": {"avg": 789.8, "p50": 700.0, "p99": 2008.7, "max": 2300.0},
+        "idle_kb_per_dashboard": 60.1,
+    }
+    delivered, latency, idle = dashboards.bars(result)
+    assert delivered["met"] and idle["met"]
+    assert not latency["met"]
+    assert latency["margin"] == "average 210 ms (21.0%) under; p99 9 ms (0.4%) over"
