@@ -71,10 +71,18 @@ def _settle(results: dict[Hashable, Known], audience: Hashable, task: asyncio.Ta
         del results[audience]
 
 
+_UNKEYED = object()
+
+
 class CasetasksExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _event = False
+    # The document, operation and variables of a subscription, the same for all its events:
+    # made once, before its first event's executor is copied from it.
+    _operation_key: Any = _UNKEYED
 
     def build_per_event_executor(self, payload: Any) -> CasetasksExecutionContext:
+        if self._operation_key is _UNKEYED:
+            self._operation_key = self._key_of_operation()
         executor = super().build_per_event_executor(payload)
         assert isinstance(executor, CasetasksExecutionContext)
         executor._relevant_sub_fields = {}
@@ -82,10 +90,9 @@ class CasetasksExecutionContext(StrawberryGraphQLCoreExecutionContext):
         executor._event = True
         return executor
 
-    def _audience(self) -> Hashable | None:
-        viewer = getattr(self.context_value, "viewer", None)
+    def _key_of_operation(self) -> tuple[str, str | None, str] | None:
         location = self.operation.loc
-        if viewer is None or location is None:
+        if location is None:
             return None
         try:
             values = self.variable_values
@@ -93,7 +100,14 @@ class CasetasksExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except (TypeError, ValueError):
             return None
         name = self.operation.name.value if self.operation.name else None
-        return (location.source.body, name, variables, viewer)
+        return (location.source.body, name, variables)
+
+    def _audience(self) -> Hashable | None:
+        viewer = getattr(self.context_value, "viewer", None)
+        operation = self._operation_key
+        if viewer is None or operation is None or operation is _UNKEYED:
+            return None
+        return (*operation, viewer)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         if not self._event:

@@ -243,9 +243,7 @@ class EventHub:
         try:
             async with asyncio.timeout(self.options.prefetch_timeout):
                 await self.prefetch(woken)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
+        except Exception as error:  # a cancellation is no Exception: it goes on up
             log.warning("prefetching for listeners failed (%r); they read for themselves", error)
 
     async def _heartbeat(self, backend: BroadcastConnection) -> None:

@@ -148,20 +148,25 @@ async def _stream(
                     last = max(last, event.notification_id)
                 if shared is not None:
                     shared.stand(inbox, after(last))
-                while True:  # wait for something that may be new
-                    event = await inbox.get()
-                    if isinstance(event, AccessChanged | Resync):
-                        concerned = isinstance(event, Resync) or event.session_id in (
-                            None,
-                            viewer.session_id,
-                        )
-                        if concerned and not await _retrying(lambda: _still_allowed(ctx, feed)):
-                            await _close(ctx)
-                        if isinstance(event, AccessChanged):
-                            continue
-                    if isinstance(event, NotificationAdded) and event.notification_id <= last:
-                        continue
-                    break
+                event = await _something_new(ctx, inbox, viewer, feed, last)
         finally:
             if shared is not None:
                 shared.leave(inbox)
+
+
+async def _something_new(
+    ctx: Context, inbox: Inbox, viewer: StaffViewer, feed: permissions.Feed, last: int
+) -> HubEvent:
+    """The next event that may bring notifications after `last`. Access changes met on the way
+    are checked, and close the subscription when the feed is no longer allowed."""
+    while True:
+        event = await inbox.get()
+        if isinstance(event, AccessChanged | Resync):
+            concerned = isinstance(event, Resync) or event.session_id in (None, viewer.session_id)
+            if concerned and not await _retrying(lambda: _still_allowed(ctx, feed)):
+                await _close(ctx)
+            if isinstance(event, AccessChanged):
+                continue
+        if isinstance(event, NotificationAdded) and event.notification_id <= last:
+            continue
+        return event
