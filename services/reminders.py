@@ -190,6 +190,15 @@ async def escalations(session: AsyncSession, provider: ServiceProvider, now: dat
                 col(Task.assigned_to_client).is_(False),
                 col(Task.unassigned_since) <= now - timedelta(hours=hours),
                 ~exists().where(col(TaskResponsible.task_id) == col(Task.id)),
+                # A stint escalated already is not read again: without this, every tick of
+                # every instance loaded and claimed again each task left Unassigned for good
+                # (26,000 at the bench's L size). The claim's key still decides; this only
+                # keeps from asking (a claim made after the stint began is this stint's).
+                ~exists().where(
+                    col(ReminderSent.kind) == NotificationKind.UNASSIGNED_ESCALATION.value,
+                    col(ReminderSent.task_id) == col(Task.id),
+                    col(ReminderSent.sent_at) > col(Task.unassigned_since),
+                ),
             )
         )
     )

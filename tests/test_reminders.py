@@ -147,6 +147,30 @@ async def test_a_week_of_reminders_each_exactly_once(env: Env) -> None:
     assert first["id"] and shared["id"]
 
 
+async def test_an_escalated_stint_is_not_claimed_again_on_later_ticks(env: Env) -> None:
+    """Every tick looks for escalations: one already sent must cost no claim again, or a
+    provider with many long-Unassigned tasks pays for all of them on every tick."""
+    provider, ana, _ben = await team(env)
+    for n in range(3):
+        task = await env.world.task(ana, name=f"Nobody's {n}", dueDate="2027-03-20")
+        await env.api.mutate(
+            "reassignTask", REASSIGN, {"i": {"id": task["id"], "responsibleIds": []}}, ana.token
+        )
+    await at(env, local("2027-03-02", 11), provider.admin)  # 25 hours Unassigned
+    assert (await remind(env)).escalations == 3
+    env.sql.reset()
+    for hour in (12, 13, 14):  # the day's pass is done: only escalations are looked at
+        await at(env, local("2027-03-02", hour))
+        assert await remind(env) == Sent()
+    claims = [s for s in env.sql.statements if "INSERT INTO REMINDER_SENT" in s.upper()]
+    assert claims == [], claims
+    assert await received(env, provider.admin) == [
+        ("UNASSIGNED_ESCALATION", "Nobody's 0"),
+        ("UNASSIGNED_ESCALATION", "Nobody's 1"),
+        ("UNASSIGNED_ESCALATION", "Nobody's 2"),
+    ]
+
+
 async def test_two_passes_at_once_send_everything_once(env: Env) -> None:
     provider, ana, _ben = await team(env)
     for n in range(5):
