@@ -7,10 +7,12 @@ import asyncio
 import json
 from typing import Any
 
+import orjson
 import websockets
 from strawberry.http.base import BaseView
 
 from casetasks.app import GraphQLApp
+from schema.planned import OUTCOMES, PlannedJson
 from tests.conftest import Env, Live
 from tests.ws_client import PROTOCOL
 
@@ -54,6 +56,51 @@ def test_what_orjson_refuses_is_encoded_as_before() -> None:
     for data in ({"big": 2**70}, {1: "a key that is not a string"}, {"lone": "\ud800"}):
         encoded = GraphQLApp.encode_json(None, data)  # type: ignore[arg-type]
         assert encoded == strawberrys_own_encoding(data)
+    # A planned answer beside what orjson refuses: parsed, then encoded as before.
+    planned = {"data": PlannedJson('{"tasks" : {"totalCount" : 2}}'), "big": 2**70}
+    encoded = GraphQLApp.encode_json(None, planned)  # type: ignore[arg-type]
+    assert encoded == strawberrys_own_encoding({"data": {"tasks": {"totalCount": 2}}, "big": 2**70})
+
+
+async def test_a_planned_answer_is_sent_as_the_database_wrote_it(env: Env) -> None:
+    """With the planner on (as served), the page's data is not parsed and encoded again: the
+    answer is the same value as field by field, in the same field order."""
+    provider = await env.world.provider(name=NAME)
+    await env.world.task(provider.admin, name=NAME)
+    query = "{ tasks(first: 5) { totalCount edges { node { name client { name } } } } }"
+    headers = {"Authorization": f"Bearer {provider.admin.token}"}
+    answers = []
+    for mode in ("on", "off"):
+        env.app.state.services.planner = mode
+        before = OUTCOMES["planned"]
+        try:
+            response = await env.api.http.post("/graphql", json={"query": query}, headers=headers)
+        finally:
+            env.app.state.services.planner = "check"
+        assert OUTCOMES["planned"] == before + (mode == "on")
+        assert response.headers["content-type"] == "application/json"
+        answers.append(response.content)
+    planned, field_by_field = (json.loads(answer) for answer in answers)
+    assert planned["data"] == field_by_field["data"]
+    assert list(planned["data"]["tasks"]) == ["totalCount", "edges"]
+    assert planned["data"]["tasks"]["edges"][0]["node"]["name"] == NAME
+    assert "Émile Ökonomie — 東京 ☂ \u2028".encode() in answers[0]  # UTF-8, not \\u escapes
+
+
+def test_request_bodies_decode_as_before() -> None:
+    """orjson first; what it refuses goes to json.loads, which accepts it or fails as before."""
+    decode = GraphQLApp.decode_json
+    assert decode(None, b'{"query": "{ me { id } }"}') == {"query": "{ me { id } }"}  # type: ignore[arg-type]
+    assert decode(None, b'{"n": NaN}')["n"] != 0  # type: ignore[arg-type,index]
+    assert decode(None, '{"big": 1180591620717411303424}') == {"big": 2**70}  # type: ignore[arg-type]
+    assert decode(None, '{"big": 1}'.encode("utf-16")) == {"big": 1}  # type: ignore[arg-type]
+    for broken in (b"{", b"", b'{"a": 1,}'):
+        try:
+            decode(None, broken)  # type: ignore[arg-type]
+        except json.JSONDecodeError as error:
+            assert not isinstance(error, orjson.JSONDecodeError), broken
+        else:
+            raise AssertionError(broken)
 
 
 async def test_websocket_messages_are_text_frames(live: Live) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -92,6 +93,16 @@ class Asked:
 _PLANS: Recent[tuple[Any, ...], Plan | Declined] = Recent(1024)
 
 
+def variables_key(value: Any) -> bytes | str:
+    """Variable values as a cache key: orjson with sorted keys, several times faster than
+    json.dumps on every request; json where orjson refuses (an integer past 64 bits). The
+    two never collide: one gives bytes, the other str."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(value, sort_keys=True)
+
+
 def cached_plan(asked: Asked, query: str) -> Plan | Declined:
     """plan() remembered by query text, variables, viewer and day: the same inputs plan the
     same statement (only the instant differs, bound at run time). The document itself is not
@@ -99,7 +110,7 @@ def cached_plan(asked: Asked, query: str) -> Plan | Declined:
     key = (
         id(asked.schema),
         query,
-        json.dumps(asked.variables, sort_keys=True),
+        variables_key(asked.variables),
         asked.operation_name,
         asked.viewer,
         asked.viewer_today,
@@ -133,8 +144,7 @@ def payload_shape(asked: Asked, query: str) -> tuple[Any, ...]:
         _SELECTION_VARIABLES.put((query, asked.operation_name), names)
     given = asked.variables or {}
     values = tuple(
-        (name, json.dumps(given[name], sort_keys=True) if name in given else _ABSENT)
-        for name in sorted(names)
+        (name, variables_key(given[name]) if name in given else _ABSENT) for name in sorted(names)
     )
     return (
         id(asked.schema),
