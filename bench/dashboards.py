@@ -47,15 +47,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import AsyncExitStack, ExitStack, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import httpx
-import websockets
-from websockets.typing import Subprotocol
+import orjson
 
 from bench import database, servers
 from bench.cpu import process_ms
@@ -65,6 +65,7 @@ from bench.profiling import recording
 RESULTS = Path(__file__).parent / "results"
 PASSWORD = "bench-password"
 PROTOCOL = "graphql-transport-ws"
+PONG = json.dumps({"type": "pong"})
 # What a dashboard subscribes to (--subscription): the Dashboard Notifications Widget's feed, or
 # the Unassigned alerts of the Tasks screen.
 SUBSCRIPTIONS = {
@@ -188,22 +189,23 @@ class Dashboard:
         self.ready = asyncio.Event()
         self.socket: Any = None
 
-    async def run(self, url: str, token: str) -> None:
-        protocols = [Subprotocol(PROTOCOL)]
-        async with websockets.connect(url, subprotocols=protocols, max_queue=None) as socket:
+    async def run(self, session: aiohttp.ClientSession, url: str, token: str) -> None:
+        async with session.ws_connect(url, protocols=(PROTOCOL,), max_msg_size=0) as socket:
             self.socket = socket
             init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-            await socket.send(json.dumps(init))
-            ack = json.loads(await socket.recv())
+            await socket.send_str(json.dumps(init))
+            ack = orjson.loads((await socket.receive()).data)
             assert ack["type"] == "connection_ack", ack
             query = SUBSCRIPTIONS[self.field]
             subscribe = {"id": "1", "type": "subscribe", "payload": {"query": query}}
-            await socket.send(json.dumps(subscribe))
+            await socket.send_str(json.dumps(subscribe))
             self.ready.set()
-            async for raw in socket:
-                message = json.loads(raw)
+            async for frame in socket:
+                if frame.type is not aiohttp.WSMsgType.TEXT:
+                    raise RuntimeError(f"dashboard {self.number}: {frame.type.name} {frame.data}")
+                message = orjson.loads(frame.data)
                 if message["type"] == "ping":
-                    await socket.send(json.dumps({"type": "pong"}))
+                    await socket.send_str(PONG)
                 elif message["type"] == "next":
                     added = message["payload"]["data"][self.field]
                     self.received.append((time.time(), (added.get("task") or {}).get("id")))
@@ -299,7 +301,7 @@ async def _run(args: argparse.Namespace, profile: bool) -> dict[str, Any]:
         base = f"http://127.0.0.1:{writer_server.port}"
         urls = [f"ws://127.0.0.1:{port}/graphql" for port in ports]
         result["haproxy_processes"] = len(ports) if args.instances > 1 else 0
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http, AsyncExitStack() as stack:
             tokens = {staff: await login(http, staff) for staff in receivers}
             writer = await login(http, 1)
             await asyncio.sleep(1.0)
@@ -309,9 +311,10 @@ async def _run(args: argparse.Namespace, profile: bool) -> dict[str, Any]:
                 for i in range(args.dashboards)
             ]
             tasks = []
+            sockets = await stack.enter_async_context(_client_session())
             for index, board in enumerate(boards):
                 url = urls[index % len(urls)]
-                tasks.append(asyncio.create_task(board.run(url, tokens[board.staff])))
+                tasks.append(asyncio.create_task(board.run(sockets, url, tokens[board.staff])))
                 if index % 100 == 99:
                     await asyncio.gather(*(b.ready.wait() for b in boards[: index + 1]))
             await asyncio.gather(*(b.ready.wait() for b in boards))
@@ -438,6 +441,14 @@ def _send(client: httpx.Client, writer: str, event: int) -> tuple[str, float, fl
     payload = body["data"]["createTask"]
     assert payload["errors"] == [], payload
     return payload["task"]["id"], left, replied
+
+
+def _client_session() -> aiohttp.ClientSession:
+    """The dashboards' sockets: aiohttp, whose frame reader is compiled. The one process that
+    stands in for every browser spends core 1 on each message it notes; the websockets library's
+    reader, in Python, made that cost about as large as the server's (see README, B5)."""
+    connector = aiohttp.TCPConnector(limit=0)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None))
 
 
 def _summary(latencies: list[float]) -> dict[str, float | None]:
