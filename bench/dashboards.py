@@ -187,11 +187,9 @@ class Dashboard:
         self.field = field
         self.received: list[tuple[float, str | None]] = []  # when, and the task it was about
         self.ready = asyncio.Event()
-        self.socket: Any = None
 
     async def run(self, session: aiohttp.ClientSession, url: str, token: str) -> None:
         async with session.ws_connect(url, protocols=(PROTOCOL,), max_msg_size=0) as socket:
-            self.socket = socket
             init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
             await socket.send_str(json.dumps(init))
             ack = orjson.loads((await socket.receive()).data)
