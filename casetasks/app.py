@@ -35,7 +35,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 import schema
 from casetasks import calendar_route, dashboard, faults, graphiql, http_spec, tracing
-from casetasks.db import create_engine, create_session_factory
+from casetasks.db import create_engine, create_session_factory, generic_plan_engine
 from casetasks.http_guard import HttpGuard, Limits
 from casetasks.logs import AccessLog
 from casetasks.metrics import CONTENT_TYPE, Metrics
@@ -296,6 +296,12 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
     services.hub.prefetch = services.shared_reads.prefetch
     services.sql_traced = tracing.enabled()
     services.metrics = Metrics()
+    services.generic_read_engine = generic_plan_engine(
+        engine,
+        settings.database_url,
+        faults.database_limits(settings),
+        settings.database_generic_plan_pool_size,
+    )
     return services, engine
 
 
@@ -372,6 +378,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                     await scheduler
             await hub.stop()
             await engine.dispose()
+            if services.generic_read_engine is not None:
+                await services.generic_read_engine.dispose()
             if stop_tracing is not None:
                 stop_tracing()  # flushes the spans still batched
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, event, exc
@@ -71,6 +71,33 @@ def create_engine(
     engine = create_async_engine(database_url, connect_args=connect_args, **kwargs)
     event.listen(engine.sync_engine, "checkout", _replace_if_closed)
     return engine
+
+
+def generic_plan_engine(
+    main: AsyncEngine, database_url: str, limits: DatabaseLimits, pool_size: int
+) -> AsyncEngine | None:
+    """PostgreSQL under force_custom_plan: a second, smaller pool whose sessions plan each
+    prepared statement once (force_generic_plan), in autocommit like the main pool's reads.
+    The read planner sends it the statements one generic plan serves as well as a custom one
+    (resolvers.planner.Plan.custom_plans); they then skip planning, about 1 ms per Tasks page
+    at 1M tasks (bench/README.md). None where there is nothing to gain: another database, a
+    server-chosen plan mode, or pool_size 0."""
+    if main.dialect.name != "postgresql" or limits.plan_cache_mode != "force_custom_plan":
+        return None
+    if pool_size == 0:
+        return None
+    sized = replace(
+        limits,
+        pool_size=pool_size,
+        max_overflow=pool_size // 2,
+        plan_cache_mode="force_generic_plan",
+    )
+    generic = create_engine(database_url, sized)
+    # The main engine's listeners (statement counts, injected faults, SQL tracing) hear this
+    # pool's statements too, as an execution_options() copy of the engine shares them.
+    sync = generic.sync_engine
+    sync.dispatch = sync.dispatch._join(main.sync_engine.dispatch)
+    return generic.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

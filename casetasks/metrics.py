@@ -143,3 +143,17 @@ class _StateCollector(Collector):
                 "Connections open beyond the pool's size",
                 pool.overflow(),
             )
+        services = getattr(self.state, "services", None)
+        generic = getattr(services, "generic_read_engine", None)
+        if generic is not None:
+            generic_pool = generic.sync_engine.pool
+            yield GaugeMetricFamily(
+                "casetasks_db_generic_plan_pool_checked_out",
+                "Connections of the generic-plan pool (DATABASE_GENERIC_PLAN_POOL_SIZE) in use",
+                generic_pool.checkedout(),
+            )
+            yield GaugeMetricFamily(
+                "casetasks_db_generic_plan_pool_overflow",
+                "Connections of the generic-plan pool open beyond its size",
+                generic_pool.overflow(),
+            )

@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     database_plan_cache_mode: Literal["force_custom_plan", "force_generic_plan", "auto"] = (
         "force_custom_plan"
     )
+    # PostgreSQL under force_custom_plan: a second pool, of this size (and half as many more
+    # under load), for the planned reads one generic plan serves (casetasks/db.py
+    # generic_plan_engine); 0: none, every statement is planned at each execution.
+    database_generic_plan_pool_size: int = Field(default=20, ge=0)
     # Broker faults: the event hub sends itself a heartbeat every interval and treats the
     # broadcast connection as dead when it is not back within the timeout (which also bounds
     # connecting and publishing); it then reconnects, waiting from the first delay doubling up

@@ -59,6 +59,10 @@ class Services:
     recent_viewers: RecentViewers = field(default_factory=RecentViewers)
     # SQL tracing on: reads go through SQLAlchemy's execution, which its instrumentation needs.
     sql_traced: bool = False
+    # PostgreSQL: a second pool whose sessions plan each prepared statement once (generic
+    # plans), for the planned statements that one plan serves (Plan.custom_plans False).
+    # None: every statement runs on the main pool. Disposed with the app.
+    generic_read_engine: AsyncEngine | None = None
     _read_engine: AsyncEngine | None = None
 
     @property
@@ -130,11 +134,15 @@ class Context:
     def clock(self) -> Clock:
         return self.services.clock
 
-    async def connection(self) -> ReadConnection:
+    async def connection(self, generic_plan: bool = False) -> ReadConnection:
         """The request's one connection for planned reads, opened on first use and held until
-        release(); never handed to concurrent resolvers (they use the session factory)."""
+        release(); never handed to concurrent resolvers (they use the session factory).
+        generic_plan: opened for a statement one generic plan serves, it comes from the pool
+        that plans statements once; a connection already held serves it as it is."""
         if self._connection is None:
-            connection = await self.services.read_engine.connect()
+            generic = self.services.generic_read_engine
+            engine = generic if generic_plan and generic is not None else self.services.read_engine
+            connection = await engine.connect()
             self._connection = ReadConnection(connection, self.services.sql_traced)
         return self._connection
 

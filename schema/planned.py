@@ -214,7 +214,10 @@ class PlannedReads(SchemaExtension):
         try:
             planned = prepared.plan_for(tuple(wanted))
             text = await planner.run(
-                await context.connection(), planned, context.clock.now(), task_ids
+                await context.connection(not planned.custom_plans),
+                planned,
+                context.clock.now(),
+                task_ids,
             )
         except Exception as error:
             raise masked_failure(context, error, "reading a payload's task failed") from None
@@ -310,12 +313,11 @@ class PlannedReads(SchemaExtension):
         now = context.clock.now()
         check = context.viewer_check(now)
         try:
+            connection = await context.connection(not planned.custom_plans)
             if check is None:
-                text = await planner.run(await context.connection(), planned, now)
+                text = await planner.run(connection, planned, now)
             else:
-                text, viewer_row = await planner.run_confirming(
-                    await context.connection(), planned, now, *check
-                )
+                text, viewer_row = await planner.run_confirming(connection, planned, now, *check)
         except planner.Declined as reason:
             log.debug("field by field: %s", reason)
             OUTCOMES[f"declined: {reason}"] += 1

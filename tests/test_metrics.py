@@ -53,6 +53,9 @@ async def test_operations_are_counted_by_name_and_outcome_and_timed(env: Env) ->
     # Each of the scheduler's jobs (occurrences, reminders, digests) counts as a pass.
     assert after[("casetasks_scheduler_passes_total", (("outcome", "ok"),))] == 3
     assert ("casetasks_db_pool_checked_out", ()) in after
+    # PostgreSQL's second pool (casetasks/db.py generic_plan_engine) is watched too.
+    generic = ("casetasks_db_generic_plan_pool_checked_out", ())
+    assert (generic in after) == (env.dialect == "postgresql")
 
 
 def test_operation_names_from_clients_are_bounded() -> None:

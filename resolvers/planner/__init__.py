@@ -61,6 +61,9 @@ class Plan:
     # Response keys whose null means the field-by-field path would answer with an error.
     needs_value: tuple[str, ...]
     dialect: str
+    # PostgreSQL: False when a generic plan serves every value (Planner.custom_plans); the
+    # statement then runs on a connection that plans it once (Context.connection).
+    custom_plans: bool = True
 
     def bind(self, now: datetime, task_ids: Sequence[int] = ()) -> list[Any]:
         """The values, with the request's instant in place of NOW and a payload's task id in
@@ -221,7 +224,13 @@ def plan(asked: Asked) -> Plan:
         raise Declined("nothing to read")  # {__typename}: no statement needed
     # As text: the driver would decode json into Python objects only for them to be encoded again.
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
-    return Plan(sql=sql, values=values, needs_value=tuple(needs_value), dialect=asked.dialect_name)
+    return Plan(
+        sql=sql,
+        values=values,
+        needs_value=tuple(needs_value),
+        dialect=asked.dialect_name,
+        custom_plans=planner.custom_plans,
+    )
 
 
 @dataclass(frozen=True)
@@ -287,7 +296,13 @@ def plan_tasks(asked: Asked, wanted: Sequence[PayloadTask]) -> Plan:
     if not pairs or len(pairs) > MAX_PAIRS:
         raise Declined("payload count")
     sql, values = statement.finish(f"SELECT CAST({statement.dialect.obj(pairs)} AS TEXT)")
-    return Plan(sql=sql, values=values, needs_value=(), dialect=asked.dialect_name)
+    return Plan(
+        sql=sql,
+        values=values,
+        needs_value=(),
+        dialect=asked.dialect_name,
+        custom_plans=planner.custom_plans,
+    )
 
 
 def _planner(asked: Asked) -> Planner:

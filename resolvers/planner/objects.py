@@ -64,6 +64,9 @@ class Planner:
     statement: Statement
     viewer: Viewer | None
     viewer_today: date | None
+    # A part of the statement whose best plan depends on its values (a broad list, a search,
+    # an order the filter's index does not give): PostgreSQL must plan it per execution.
+    custom_plans: bool = field(default=False)
     _aliases: int = field(default=0)
     _joins: list[list[str]] = field(default_factory=list)
 

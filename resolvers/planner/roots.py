@@ -65,7 +65,12 @@ class Page:
         cursor: Callable[[str], str],
         counts: dict[str, Callable[[str], str]],
         matching: Matching | None = None,
+        same_plan_for_all_values: bool = False,
     ) -> None:
+        """same_plan_for_all_values: the page starts from an index whatever its values are
+        (one person's or one client's tasks by due date), so a generic plan serves it."""
+        if not same_plan_for_all_values:
+            planner.custom_plans = True
         self.p = planner
         self.table = table
         self.where = where
@@ -296,6 +301,15 @@ def _task_page(
         or task_filter.client_id is not None
         or of_client is not None
     )
+    # Measured at 1M tasks (bench/README.md, "Generic plans for one person's pages"): a
+    # generic plan reads one person's or one client's tasks by due date as the custom plan
+    # does; by creation time, with a search or with `unassigned` it reads far more.
+    same_plan = (
+        selective
+        and order != task_queries.TaskOrder.CREATED_AT_DESC
+        and not clean(task_filter.search)
+        and task_filter.unassigned is None
+    )
     keys = (
         ("created_at", "id")
         if order == task_queries.TaskOrder.CREATED_AT_DESC
@@ -310,6 +324,7 @@ def _task_page(
         _task_cursor(p, order),
         {"totalCount": total},
         Matching(where, lambda a: _task_after(p, order, after, a), keys) if selective else None,
+        same_plan_for_all_values=same_plan,
     )
     return page.connection("TaskConnection", "Task", fields)
 
