@@ -76,15 +76,17 @@ def create_engine(
 def generic_plan_engine(
     main: AsyncEngine, database_url: str, limits: DatabaseLimits, pool_size: int
 ) -> AsyncEngine | None:
-    """PostgreSQL under force_custom_plan: a second, smaller pool whose sessions plan each
-    prepared statement once (force_generic_plan), in autocommit like the main pool's reads.
+    """PostgreSQL under force_custom_plan: a second pool whose sessions plan each prepared
+    statement once (force_generic_plan), in autocommit like the main pool's reads.
     The read planner sends it the statements one generic plan serves as well as a custom one
     (resolvers.planner.Plan.custom_plans); they then skip planning, about 1 ms per Tasks page
     at 1M tasks (bench/README.md). None where there is nothing to gain: another database, a
     server-chosen plan mode, or pool_size 0."""
-    if main.dialect.name != "postgresql" or limits.plan_cache_mode != "force_custom_plan":
-        return None
-    if pool_size == 0:
+    if (
+        main.dialect.name != "postgresql"
+        or limits.plan_cache_mode != "force_custom_plan"
+        or pool_size == 0
+    ):
         return None
     sized = replace(
         limits,
