@@ -265,7 +265,8 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEngine]:
-    engine = create_engine(settings.database_url, faults.database_limits(settings))
+    limits = faults.database_limits(settings)
+    engine = create_engine(settings.database_url, limits)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", lambda dbapi, _record: install_sqlite(dbapi))
     services = Services(
@@ -297,10 +298,7 @@ def build_services(settings: Settings, clock: Clock) -> tuple[Services, AsyncEng
     services.sql_traced = tracing.enabled()
     services.metrics = Metrics()
     services.generic_read_engine = generic_plan_engine(
-        engine,
-        settings.database_url,
-        faults.database_limits(settings),
-        settings.database_generic_plan_pool_size,
+        engine, settings.database_url, limits, settings.database_generic_plan_pool_size
     )
     return services, engine
 

@@ -214,7 +214,7 @@ class PlannedReads(SchemaExtension):
         try:
             planned = prepared.plan_for(tuple(wanted))
             text = await planner.run(
-                await context.connection(not planned.custom_plans),
+                await context.connection(generic_plan=not planned.custom_plans),
                 planned,
                 context.clock.now(),
                 task_ids,
@@ -313,7 +313,7 @@ class PlannedReads(SchemaExtension):
         now = context.clock.now()
         check = context.viewer_check(now)
         try:
-            connection = await context.connection(not planned.custom_plans)
+            connection = await context.connection(generic_plan=not planned.custom_plans)
             if check is None:
                 text = await planner.run(connection, planned, now)
             else:
