@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from models import Task
 from models.types import pk
-from services import permissions, tasks
+from services import assignment, permissions, tasks
 from services.clock import Clock, today_in
 from services.errors import InvalidInput, Problem, ProblemCode, Problems
 from services.task_checks import check_version, responsible_staff
@@ -126,7 +126,7 @@ async def reassign_tasks(
     chosen = await _checked(session, staff, selection, _no_check, form)
     now = clock.now()
     for task in chosen:
-        await tasks.apply_reassign(session, staff, task, responsible, now)
+        await assignment.apply_reassign(session, staff, task, responsible, now)
     await session.flush()
     return chosen
 

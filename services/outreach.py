@@ -17,15 +17,13 @@ from models import (
     Task,
     TaskEventKind,
     TaskKind,
-    TaskResponsible,
     TaskStatus,
 )
 from models.types import pk
-from services import notifications, permissions
+from services import assignment, permissions
 from services.clock import Clock
 from services.errors import NotFound, Problems
 from services.history import record_event
-from services.lookups import provider_name
 from services.validation import NAME_MAX, DateInput, InvalidDate, blank, date_problem, text_problem
 from services.viewer import StaffViewer, Viewer
 
@@ -122,19 +120,13 @@ async def _outreach_task(
     )
     session.add(task)
     await session.flush()
-    if caseworker is not None:
-        session.add(TaskResponsible(task_id=pk(task), staff_id=pk(caseworker), position=0))
+    responsible_ids = [pk(caseworker)] if caseworker is not None else []
+    assignment.add_responsible(session, task, responsible_ids)
     who = caseworker.name if caseworker else "Unassigned"
     summary = f"Created for the {label} milestone, due {due.isoformat()}, responsible: {who}"
     record_event(session, task, TaskEventKind.CREATED, staff, now, summary)
     await session.flush()
-    if caseworker is None:
-        origin = await provider_name(session, client.provider_id)
-        await notifications.alert_unassigned(session, task, origin, now)
-    elif caseworker.id is not None:
-        await notifications.tell_assigned(
-            session, task, [caseworker.id], staff.staff_id, staff.name, now
-        )
+    await assignment.announce_new(session, task, responsible_ids, staff, client.provider_id, now)
     return task
 
 

@@ -22,17 +22,15 @@ from models import (
     Task,
     TaskEventKind,
     TaskKind,
-    TaskResponsible,
     TaskSeries,
     TaskSeriesResponsible,
     TaskStatus,
 )
 from models.types import pk
-from services import notifications, permissions, recurrence
+from services import assignment, permissions, recurrence
 from services.clock import Clock, today_in
 from services.errors import NotFound, Problems
 from services.history import Changes, people_text, record_event, responsible_of
-from services.lookups import provider_name
 from services.recurrence import Recurrence
 from services.task_forms import TaskEdit
 from services.validation import KEEP
@@ -115,8 +113,7 @@ async def make_occurrence(
     )
     session.add(task)
     await session.flush()
-    for position, staff_id in enumerate(responsible):
-        session.add(TaskResponsible(task_id=pk(task), staff_id=staff_id, position=position))
+    assignment.add_responsible(session, task, responsible)
     record_event(
         session,
         task,
@@ -126,9 +123,7 @@ async def make_occurrence(
         f"Created by the schedule of a repeating task, due {scheduled.isoformat()}",
     )
     await session.flush()
-    if not responsible and not series.assigned_to_client:
-        origin = await provider_name(session, series.provider_id)
-        await notifications.alert_unassigned(session, task, origin, now)
+    await assignment.announce_new(session, task, responsible, None, series.provider_id, now)
     return task
 
 
@@ -396,19 +391,11 @@ async def change_following(
         before_ids = [staff_id for staff_id, _name in current]
         before = people_text([name for _staff_id, name in current])
         changes.add(f"Responsible: {before} -> {people_text([m.name for m in responsible])}")
-        await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
-        for position, member in enumerate(responsible):
-            session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
-        await session.flush()
-        # As reassignTask: the newly responsible are told; left with nobody, an alert.
-        if responsible:
-            newly = [pk(m) for m in responsible if m.id not in before_ids]
-            was_unassigned = not before_ids and not task.assigned_to_client
-            await notifications.resolve_unassigned(session, task, now, was_unassigned)
-            await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
-        elif before_ids and not task.assigned_to_client:
-            origin = await provider_name(session, task.origin_provider_id)
-            await notifications.alert_unassigned(session, task, origin, now)
+        wanted_ids = [pk(member) for member in responsible]
+        await assignment.replace_responsible(session, task, wanted_ids)
+        await assignment.announce_change(
+            session, task, before_ids, task.assigned_to_client, wanted_ids, staff, now
+        )
     template = Template(
         name=task.name if edit.name is not KEEP else series.name,
         details=task.details if edit.details is not KEEP else series.details,

@@ -18,12 +18,11 @@ from models import (
     Task,
     TaskEventKind,
     TaskKind,
-    TaskResponsible,
     TaskSeries,
     TaskStatus,
 )
 from models.types import pk
-from services import notifications, permissions, recurrence
+from services import assignment, notifications, permissions, recurrence
 from services import series as series_service
 from services.clock import Clock, today_in
 from services.errors import NotFound, Problems
@@ -32,7 +31,6 @@ from services.history import (
     client_name,
     people_text,
     record_event,
-    responsible_of,
     short,
 )
 from services.lookups import provider_name
@@ -60,14 +58,6 @@ from services.validation import (
     date_problem,
 )
 from services.viewer import ClientViewer, StaffViewer, Viewer
-
-# ---------------------------------------------------------------- checks
-
-
-# ---------------------------------------------------------------- shared steps
-
-
-# ---------------------------------------------------------------- commands
 
 
 async def _receiving_provider(
@@ -147,8 +137,8 @@ async def create_task(
     )
     session.add(task)
     await session.flush()
-    for position, member in enumerate(responsible):
-        session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
+    responsible_ids = [pk(member) for member in responsible]
+    assignment.add_responsible(session, task, responsible_ids)
     summary = f"Created, due {new.due_date.isoformat()}, responsible: " + people_text(
         [m.name for m in responsible]
     )
@@ -158,12 +148,7 @@ async def create_task(
         summary += f" (sent by {await provider_name(session, staff.provider_id)})"
     record_event(session, task, TaskEventKind.CREATED, staff, now, summary)
     await session.flush()
-    if responsible:
-        ids = [m.id for m in responsible if m.id is not None]
-        await notifications.tell_assigned(session, task, ids, staff.staff_id, staff.name, now)
-    elif not task.assigned_to_client:
-        origin = await provider_name(session, staff.provider_id)
-        await notifications.alert_unassigned(session, task, origin, now)
+    await assignment.announce_new(session, task, responsible_ids, staff, staff.provider_id, now)
     if series is not None:  # occurrences already due (a series started in the past)
         await series_service.materialize_due(session, series, clock, lead_days)
     return task
@@ -340,50 +325,10 @@ async def reassign_task(
         problems.invalid("assignedToClient", "Only a task about a client can be assigned to them")
     await check_version(session, problems, task, expected_version)
     problems.raise_any()
-    await apply_reassign(session, staff, task, responsible, clock.now(), assigned_to_client)
+    await assignment.apply_reassign(
+        session, staff, task, responsible, clock.now(), assigned_to_client
+    )
     return task
-
-
-async def apply_reassign(
-    session: AsyncSession,
-    staff: StaffViewer,
-    task: Task,
-    responsible: Sequence[Staff],
-    now: datetime,
-    assigned_to_client: bool | None = None,
-) -> None:
-    """Who's Responsible replaced (checked already), with its history event and notifications."""
-    current = await responsible_of(session, pk(task))
-    current_ids = [staff_id for staff_id, _name in current]
-    changes = Changes()
-    if current_ids != [m.id for m in responsible]:
-        before = people_text([name for _staff_id, name in current])
-        changes.add(f"Responsible: {before} -> {people_text([m.name for m in responsible])}")
-        await session.execute(delete(TaskResponsible).where(TaskResponsible.task_id == task.id))  # type: ignore[arg-type]
-        for position, member in enumerate(responsible):
-            session.add(TaskResponsible(task_id=pk(task), staff_id=pk(member), position=position))
-    was_for_client = task.assigned_to_client
-    if assigned_to_client is not None and assigned_to_client != was_for_client:
-        changes.add(f"Assigned to the client: {_yes(was_for_client)} -> {_yes(assigned_to_client)}")
-        task.assigned_to_client = assigned_to_client
-    if not changes:
-        return
-    record_event(session, task, TaskEventKind.REASSIGNED, staff, now, changes.text())
-    if responsible or task.assigned_to_client:  # before the flush: one UPDATE of the task
-        was_unassigned = not current_ids and not was_for_client
-        await notifications.resolve_unassigned(session, task, now, was_unassigned)
-    await session.flush()
-    if responsible:
-        newly = [m.id for m in responsible if m.id is not None and m.id not in current_ids]
-        await notifications.tell_assigned(session, task, newly, staff.staff_id, staff.name, now)
-    elif not task.assigned_to_client and (current_ids or was_for_client):
-        # This change left it Unassigned.
-        origin = await provider_name(session, task.origin_provider_id)
-        await notifications.alert_unassigned(session, task, origin, now)
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
 
 
 async def _load_for_client(session: AsyncSession, viewer: ClientViewer, task_id: int) -> Task:
