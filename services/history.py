@@ -57,9 +57,9 @@ async def responsible_of(session: AsyncSession, task_id: int) -> list[tuple[int,
     """Who's Responsible for the task, in order: (staff id, name)."""
     rows = await session.execute(
         select(col(TaskResponsible.staff_id), col(Staff.name))
-        .join(Staff, TaskResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
+        .join(Staff, col(TaskResponsible.staff_id) == col(Staff.id))
         .where(col(TaskResponsible.task_id) == task_id)
-        .order_by(TaskResponsible.position)  # type: ignore[arg-type]
+        .order_by(col(TaskResponsible.position))
     )
     return [(staff_id, name) for staff_id, name in rows]
 

@@ -23,24 +23,24 @@ from models import (
 
 
 async def staff_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Staff]:
-    rows = await session.scalars(select(Staff).where(Staff.id.in_(ids)))  # type: ignore[union-attr]
+    rows = await session.scalars(select(Staff).where(col(Staff.id).in_(ids)))
     return {row.id: row for row in rows if row.id is not None}
 
 
 async def clients_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Client]:
-    rows = await session.scalars(select(Client).where(Client.id.in_(ids)))  # type: ignore[union-attr]
+    rows = await session.scalars(select(Client).where(col(Client.id).in_(ids)))
     return {row.id: row for row in rows if row.id is not None}
 
 
 async def providers_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, ServiceProvider]:
-    query = select(ServiceProvider).where(ServiceProvider.id.in_(ids))  # type: ignore[union-attr]
+    query = select(ServiceProvider).where(col(ServiceProvider.id).in_(ids))
     return {row.id: row for row in await session.scalars(query) if row.id is not None}
 
 
 async def groups_by_id(
     session: AsyncSession, ids: Sequence[int]
 ) -> dict[int, ServiceProviderGroup]:
-    query = select(ServiceProviderGroup).where(ServiceProviderGroup.id.in_(ids))  # type: ignore[union-attr]
+    query = select(ServiceProviderGroup).where(col(ServiceProviderGroup.id).in_(ids))
     return {row.id: row for row in await session.scalars(query) if row.id is not None}
 
 
@@ -49,9 +49,9 @@ async def responsible_by_task(
 ) -> dict[int, list[Staff]]:
     rows = await session.execute(
         select(col(TaskResponsible.task_id), Staff)
-        .join(Staff, Staff.id == TaskResponsible.staff_id)  # type: ignore[arg-type]
-        .where(TaskResponsible.task_id.in_(task_ids))  # type: ignore[attr-defined]
-        .order_by(TaskResponsible.task_id, TaskResponsible.position)  # type: ignore[arg-type]
+        .join(Staff, col(Staff.id) == col(TaskResponsible.staff_id))
+        .where(col(TaskResponsible.task_id).in_(task_ids))
+        .order_by(col(TaskResponsible.task_id), col(TaskResponsible.position))
     )
     found: dict[int, list[Staff]] = defaultdict(list)
     for task_id, staff in rows:
@@ -64,8 +64,8 @@ async def events_by_task(
 ) -> dict[int, list[TaskEvent]]:
     rows = await session.scalars(
         select(TaskEvent)
-        .where(TaskEvent.task_id.in_(task_ids))  # type: ignore[attr-defined]
-        .order_by(TaskEvent.task_id, TaskEvent.version, TaskEvent.id)  # type: ignore[arg-type]
+        .where(col(TaskEvent.task_id).in_(task_ids))
+        .order_by(col(TaskEvent.task_id), col(TaskEvent.version), col(TaskEvent.id))
     )
     found: dict[int, list[TaskEvent]] = defaultdict(list)
     for event in rows:
@@ -74,7 +74,7 @@ async def events_by_task(
 
 
 async def tasks_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Task]:
-    rows = await session.scalars(select(Task).where(Task.id.in_(ids)))  # type: ignore[union-attr]
+    rows = await session.scalars(select(Task).where(col(Task.id).in_(ids)))
     return {row.id: row for row in rows if row.id is not None}
 
 
@@ -83,8 +83,8 @@ async def employments_by_client(
 ) -> dict[int, list[Employment]]:
     rows = await session.scalars(
         select(Employment)
-        .where(Employment.client_id.in_(client_ids))  # type: ignore[attr-defined]
-        .order_by(Employment.start_date, Employment.id)  # type: ignore[arg-type]
+        .where(col(Employment.client_id).in_(client_ids))
+        .order_by(col(Employment.start_date), col(Employment.id))
     )
     found: dict[int, list[Employment]] = defaultdict(list)
     for employment in rows:
@@ -98,5 +98,5 @@ async def provider_name(session: AsyncSession, provider_id: int) -> str:
 
 
 async def series_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, TaskSeries]:
-    rows = await session.scalars(select(TaskSeries).where(TaskSeries.id.in_(ids)))  # type: ignore[union-attr]
+    rows = await session.scalars(select(TaskSeries).where(col(TaskSeries.id).in_(ids)))
     return {row.id: row for row in rows if row.id is not None}

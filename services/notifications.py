@@ -108,7 +108,7 @@ async def resolve_unassigned(
         .where(
             col(Notification.task_id) == task.id,
             col(Notification.kind) == NotificationKind.UNASSIGNED_TASK,
-            Notification.read_at.is_(None),  # type: ignore[union-attr]
+            col(Notification.read_at).is_(None),
         )
         .values(read_at=now)
     )
@@ -174,11 +174,11 @@ async def list_notifications(
     limit = check_page_size(first)
     query = select(Notification).where(_mine(staff.staff_id))
     if unread_only:
-        query = query.where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(Notification.read_at).is_(None))
     if after is not None:
         query = query.where(col(Notification.id) < notification_id_of(after))
     rows = list(
-        (await session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1))).all()  # type: ignore[union-attr]
+        (await session.scalars(query.order_by(col(Notification.id).desc()).limit(limit + 1))).all()
     )
     page_rows = rows[:limit]
     page = Page(
@@ -195,7 +195,7 @@ async def unread_count(session: AsyncSession, staff_id: int) -> int:
         .select_from(Notification)
         .where(
             _mine(staff_id),
-            Notification.read_at.is_(None),  # type: ignore[union-attr]
+            col(Notification.read_at).is_(None),
         )
     )
     return int(await session.scalar(query) or 0)
@@ -208,10 +208,10 @@ async def mark_read(
     staff = permissions.require_staff(viewer)
     statement = update(Notification).where(
         _mine(staff.staff_id),
-        Notification.read_at.is_(None),  # type: ignore[union-attr]
+        col(Notification.read_at).is_(None),
     )
     if ids is not None:
-        statement = statement.where(Notification.id.in_(list(ids)))  # type: ignore[union-attr]
+        statement = statement.where(col(Notification.id).in_(list(ids)))
     await session.execute(statement.values(read_at=now))
     return await unread_count(session, staff.staff_id)
 
@@ -227,10 +227,10 @@ async def notifications_after(
     """For subscription replay: the person's notifications after an id, oldest first."""
     query = select(Notification).where(_mine(staff_id), col(Notification.id) > after_id)
     if kinds:
-        query = query.where(Notification.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+        query = query.where(col(Notification.kind).in_(list(kinds)))
     if client_id is not None:
         query = query.where(col(Notification.client_id) == client_id)
-    return list((await session.scalars(query.order_by(Notification.id).limit(limit))).all())  # type: ignore[arg-type]
+    return list((await session.scalars(query.order_by(col(Notification.id)).limit(limit))).all())
 
 
 async def latest_id(session: AsyncSession, staff_id: int) -> int:

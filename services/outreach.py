@@ -162,12 +162,10 @@ async def end_employment(
                     col(Task.status) == TaskStatus.OPEN,
                     col(Task.due_date) > end_date,
                 )
-                .order_by(Task.due_date)  # type: ignore[arg-type]
+                .order_by(col(Task.due_date))
             )
         )
         if cancelled:
-            await session.execute(
-                delete(Task).where(Task.id.in_([t.id for t in cancelled]))  # type: ignore[union-attr]
-            )
+            await session.execute(delete(Task).where(col(Task.id).in_([t.id for t in cancelled])))
     await session.flush()
     return EmploymentResult(employment, cancelled)

@@ -84,9 +84,9 @@ async def start_series(
 async def _series_responsible(session: AsyncSession, series_id: int) -> list[int]:
     rows = await session.scalars(
         select(col(TaskSeriesResponsible.staff_id))
-        .join(Staff, Staff.id == TaskSeriesResponsible.staff_id)  # type: ignore[arg-type]
+        .join(Staff, col(Staff.id) == col(TaskSeriesResponsible.staff_id))
         .where(col(TaskSeriesResponsible.series_id) == series_id, col(Staff.active).is_(True))
-        .order_by(TaskSeriesResponsible.position)  # type: ignore[arg-type]
+        .order_by(col(TaskSeriesResponsible.position))
     )
     return list(rows)
 
@@ -266,7 +266,7 @@ async def end_from(session: AsyncSession, series: TaskSeries, day: date) -> list
         )
     )
     if doomed:
-        await session.execute(delete(Task).where(Task.id.in_(doomed)))  # type: ignore[union-attr]
+        await session.execute(delete(Task).where(col(Task.id).in_(doomed)))
     series.ended = True
     if day > series.start_date:
         series.rrule = recurrence.until_before(series.rrule, day)
@@ -299,7 +299,7 @@ async def split_at(
         )
     )
     if later_open:
-        await session.execute(delete(Task).where(Task.id.in_(later_open)))  # type: ignore[union-attr]
+        await session.execute(delete(Task).where(col(Task.id).in_(later_open)))
     if day > series.start_date:
         series.rrule = recurrence.until_before(series.rrule, day)
         series.until = day - timedelta(days=1)
@@ -323,7 +323,7 @@ async def split_at(
         series.name, series.details = template.name, template.details
         series.materialized_until = rule.start
         await session.execute(
-            delete(TaskSeriesResponsible).where(TaskSeriesResponsible.series_id == series.id)  # type: ignore[arg-type]
+            delete(TaskSeriesResponsible).where(col(TaskSeriesResponsible.series_id) == series.id)
         )
         for position, member in enumerate(template.responsible):
             session.add(
@@ -381,9 +381,9 @@ async def change_following(
         responsible = list(
             await session.scalars(
                 select(Staff)
-                .join(TaskSeriesResponsible, TaskSeriesResponsible.staff_id == Staff.id)  # type: ignore[arg-type]
+                .join(TaskSeriesResponsible, col(TaskSeriesResponsible.staff_id) == col(Staff.id))
                 .where(col(TaskSeriesResponsible.series_id) == series.id)
-                .order_by(TaskSeriesResponsible.position)  # type: ignore[arg-type]
+                .order_by(col(TaskSeriesResponsible.position))
             )
         )
     else:

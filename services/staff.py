@@ -145,5 +145,5 @@ async def list_staff(
         include_inactive = False
     query = select(Staff).where(col(Staff.provider_id) == provider_id)
     if not include_inactive:
-        query = query.where(Staff.active.is_(True))  # type: ignore[attr-defined]
+        query = query.where(col(Staff.active).is_(True))
     return list((await session.scalars(query.order_by(Staff.name, col(Staff.id)))).all())

@@ -85,9 +85,9 @@ async def responsible_staff(
         s.id: s
         for s in await session.scalars(
             select(Staff).where(
-                Staff.id.in_(wanted),  # type: ignore[union-attr]
+                col(Staff.id).in_(wanted),
                 col(Staff.provider_id) == provider_id,
-                Staff.active.is_(True),  # type: ignore[attr-defined]
+                col(Staff.active).is_(True),
             )
         )
     }
@@ -127,9 +127,9 @@ async def check_version(
         return
     rows = await session.execute(
         select(TaskEvent, col(Staff.name))
-        .outerjoin(Staff, Staff.id == TaskEvent.by_staff_id)  # type: ignore[arg-type]
+        .outerjoin(Staff, col(Staff.id) == col(TaskEvent.by_staff_id))
         .where(col(TaskEvent.task_id) == task.id, col(TaskEvent.version) > expected)
-        .order_by(TaskEvent.version)  # type: ignore[arg-type]
+        .order_by(col(TaskEvent.version))
     )
     changes = [f"{event.summary} (by {who or 'someone'})" for event, who in rows]
     what = "; ".join(changes) if changes else "it was changed"

@@ -97,11 +97,11 @@ def filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
     if f.unassigned is not None:
         nobody = and_(
             ~exists().where(col(TaskResponsible.task_id) == col(Task.id)),
-            Task.assigned_to_client.is_(False),  # type: ignore[attr-defined]
+            col(Task.assigned_to_client).is_(False),
         )
         conditions.append(nobody if f.unassigned else ~nobody)
     if f.assigned_to_client is not None:
-        conditions.append(Task.assigned_to_client.is_(f.assigned_to_client))  # type: ignore[attr-defined]
+        conditions.append(col(Task.assigned_to_client).is_(f.assigned_to_client))
     if f.due_from is not None:
         conditions.append(Task.due_date >= f.due_from)
     if f.due_to is not None:
@@ -133,13 +133,13 @@ def filtered(query: Select[Any], f: TaskFilter, today: date) -> Select[Any]:
 def _ordered_after(query: Select[Any], order: TaskOrder, after: str | None) -> Select[Any]:
     if order == TaskOrder.CREATED_AT_DESC:
         columns: tuple[Any, Any] = (Task.created_at, Task.id)
-        query = query.order_by(Task.created_at.desc(), Task.id.desc())  # type: ignore[attr-defined, union-attr]
+        query = query.order_by(col(Task.created_at).desc(), col(Task.id).desc())
     else:
         columns = (Task.due_date, Task.id)
         if order == TaskOrder.DUE_DATE_ASC:
-            query = query.order_by(Task.due_date.asc(), Task.id.asc())  # type: ignore[attr-defined, union-attr]
+            query = query.order_by(col(Task.due_date).asc(), col(Task.id).asc())
         else:
-            query = query.order_by(Task.due_date.desc(), Task.id.desc())  # type: ignore[attr-defined, union-attr]
+            query = query.order_by(col(Task.due_date).desc(), col(Task.id).desc())
     if after is None:
         return query
     first_value, last_id = decode_cursor(after, order.value, 2)

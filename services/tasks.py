@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import (
     ServiceProvider,
@@ -426,5 +427,5 @@ async def delete_task(
         series = await session.get(TaskSeries, task.series_id, with_for_update=True)
         assert series is not None
         return await series_service.end_from(session, series, task.scheduled_date or task.due_date)
-    await session.execute(delete(Task).where(Task.id == task.id))  # type: ignore[arg-type]
+    await session.execute(delete(Task).where(col(Task.id) == task.id))
     return [task_id]
