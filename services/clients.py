@@ -15,6 +15,7 @@ from services.clock import Clock
 from services.errors import BadRequest, NotFound, Problems
 from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from services.passwords import hash_password, password_problem
+from services.rows import visible_row
 from services.validation import (
     KEEP,
     Keep,
@@ -106,10 +107,13 @@ async def update_client(
 ) -> Client:
     """portal_password None withdraws portal access; a new one replaces the old."""
     staff = permissions.require_staff(viewer)
-    client = await session.get(Client, client_id, with_for_update=True)
-    if client is None:
-        raise NotFound()
-    permissions.require_same_provider(staff, client.provider_id)
+    client = await visible_row(
+        session,
+        Client,
+        client_id,
+        lambda found: permissions.same_provider(staff, found.provider_id),
+        lock=True,
+    )
     new_email = client.email if email is KEEP else email
     new_password = None if portal_password is KEEP else portal_password
     problems = Problems()
@@ -160,9 +164,9 @@ async def update_client(
 async def get_client(session: AsyncSession, viewer: Viewer | None, client_id: int) -> Client:
     """Staff: their provider's clients. A signed-in client: only themselves."""
     viewer = permissions.require_signed_in(viewer)
-    client = await session.get(Client, client_id)
-    if client is None or client.provider_id != viewer.provider_id:
-        raise NotFound()
+    client = await visible_row(
+        session, Client, client_id, lambda found: found.provider_id == viewer.provider_id
+    )
     if isinstance(viewer, ClientViewer) and viewer.client_id != client.id:
         raise NotFound()
     return client

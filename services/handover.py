@@ -30,7 +30,8 @@ from models import (
 from models.types import UTCDateTime
 from services import notifications, permissions
 from services.clock import Clock
-from services.errors import NotFound, Problems
+from services.errors import Problems
+from services.rows import visible_row
 from services.viewer import StaffViewer, Viewer
 
 
@@ -42,10 +43,9 @@ class HandOver:
 
 
 async def _staff_of(session: AsyncSession, admin: StaffViewer, staff_id: int) -> Staff:
-    staff = await session.get(Staff, staff_id)
-    if staff is None:
-        raise NotFound()
-    permissions.require_same_provider(admin, staff.provider_id)
+    staff = await visible_row(
+        session, Staff, staff_id, lambda found: permissions.same_provider(admin, found.provider_id)
+    )
     return staff
 
 

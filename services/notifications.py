@@ -12,9 +12,10 @@ from sqlmodel import col
 
 from models import Client, Notification, NotificationKind, Staff, Task, TaskResponsible
 from services import permissions
-from services.errors import BadRequest, NotFound
+from services.errors import BadRequest
 from services.outbox import outbox
 from services.pagination import Page, check_page_size, decode_cursor, encode_cursor
+from services.rows import visible_row
 from services.viewer import Viewer
 
 CURSOR = "NOTIFICATION"
@@ -241,7 +242,6 @@ async def get_notification(
     session: AsyncSession, viewer: Viewer | None, notification_id: int
 ) -> Notification:
     staff = permissions.require_staff(viewer)
-    notification = await session.get(Notification, notification_id)
-    if notification is None or notification.recipient_id != staff.staff_id:
-        raise NotFound()
-    return notification
+    return await visible_row(
+        session, Notification, notification_id, lambda found: found.recipient_id == staff.staff_id
+    )

@@ -24,6 +24,7 @@ from services import assignment, permissions
 from services.clock import Clock
 from services.errors import NotFound, Problems
 from services.history import record_event
+from services.rows import visible_row
 from services.validation import NAME_MAX, DateInput, InvalidDate, blank, date_problem, text_problem
 from services.viewer import StaffViewer, Viewer
 
@@ -59,9 +60,12 @@ async def record_employment(
     start_date: DateInput | None,
 ) -> EmploymentResult:
     staff = permissions.require_tasks(viewer)
-    client = await session.get(Client, client_id)
-    if client is None or client.provider_id != staff.provider_id:
-        raise NotFound()
+    client = await visible_row(
+        session,
+        Client,
+        client_id,
+        lambda found: permissions.same_provider(staff, found.provider_id),
+    )
     problems = Problems()
     if blank(employer):
         problems.required("employer", "Employer must be entered")

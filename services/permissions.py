@@ -66,9 +66,13 @@ def require_client(viewer: Viewer | None) -> ClientViewer:
     return viewer
 
 
+def same_provider(viewer: StaffViewer, provider_id: int) -> bool:
+    return provider_id == viewer.provider_id
+
+
 def require_same_provider(viewer: StaffViewer, provider_id: int) -> None:
     """Another provider's records are answered exactly like records that do not exist."""
-    if provider_id != viewer.provider_id:
+    if not same_provider(viewer, provider_id):
         raise NotFound()
 
 

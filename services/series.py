@@ -29,9 +29,10 @@ from models import (
 from models.types import pk
 from services import assignment, permissions, recurrence
 from services.clock import Clock, today_in
-from services.errors import NotFound, Problems
+from services.errors import Problems
 from services.history import Changes, people_text, record_event, responsible_of
 from services.recurrence import Recurrence
+from services.rows import visible_row
 from services.task_forms import TaskEdit
 from services.validation import KEEP
 from services.viewer import StaffViewer, Viewer
@@ -216,10 +217,13 @@ async def get_series(
     """The series, when the viewer may change it (NOT_FOUND otherwise); `lock`: under its row
     lock, as the scheduler takes it before making occurrences."""
     staff = permissions.require_tasks(viewer)
-    series = await session.get(TaskSeries, series_id, with_for_update=lock)
-    if series is None or not permissions.can_change_task(staff, series.provider_id):
-        raise NotFound()
-    return series
+    return await visible_row(
+        session,
+        TaskSeries,
+        series_id,
+        lambda found: permissions.can_change_task(staff, found.provider_id),
+        lock=lock,
+    )
 
 
 async def upcoming(

@@ -13,10 +13,11 @@ from models import AuthSession, Staff
 from services import calendar_feed, permissions
 from services.auth import email_taken, normalise_email
 from services.clock import Clock
-from services.errors import NotFound, Problems
+from services.errors import Problems
 from services.outbox import outbox
 from services.passwords import hash_password, password_problem
 from services.providers import task_recipients
+from services.rows import visible_row
 from services.validation import (
     blank,
     check_person_name,
@@ -81,10 +82,13 @@ async def update_staff(
 ) -> Staff:
     """Takes effect from the member's very next request: the token check reads these flags."""
     admin = permissions.require_administrator(viewer)
-    staff = await session.get(Staff, staff_id, with_for_update=True)
-    if staff is None:
-        raise NotFound()
-    permissions.require_same_provider(admin, staff.provider_id)
+    staff = await visible_row(
+        session,
+        Staff,
+        staff_id,
+        lambda found: permissions.same_provider(admin, found.provider_id),
+        lock=True,
+    )
     problems = Problems()
     if name_given:
         check_person_name(problems, name)
@@ -128,10 +132,12 @@ async def update_staff(
 
 async def get_staff(session: AsyncSession, viewer: Viewer | None, staff_id: int) -> Staff:
     staff_viewer = permissions.require_staff(viewer)
-    staff = await session.get(Staff, staff_id)
-    if staff is None:
-        raise NotFound()
-    permissions.require_same_provider(staff_viewer, staff.provider_id)
+    staff = await visible_row(
+        session,
+        Staff,
+        staff_id,
+        lambda found: permissions.same_provider(staff_viewer, found.provider_id),
+    )
     return staff
 
 

@@ -12,7 +12,8 @@ from sqlmodel import col
 
 from models import Client, Staff, Task, TaskEvent
 from services import permissions
-from services.errors import NotFound, Problems
+from services.errors import Problems
+from services.rows import visible_row
 from services.validation import (
     DETAILS_MAX,
     TASK_NAME_MAX,
@@ -143,7 +144,10 @@ async def check_version(
 async def load_for_change(session: AsyncSession, viewer: Viewer | None, task_id: int) -> Task:
     """The task under its row lock, when the viewer may change it; NOT_FOUND otherwise."""
     staff = permissions.require_tasks(viewer)
-    task = await session.get(Task, task_id, with_for_update=True)
-    if task is None or not permissions.can_change_task(staff, task.provider_id):
-        raise NotFound()
-    return task
+    return await visible_row(
+        session,
+        Task,
+        task_id,
+        lambda found: permissions.can_change_task(staff, found.provider_id),
+        lock=True,
+    )

@@ -26,7 +26,7 @@ from models.types import pk
 from services import assignment, notifications, permissions, recurrence
 from services import series as series_service
 from services.clock import Clock, today_in
-from services.errors import NotFound, Problems
+from services.errors import Problems
 from services.history import (
     Changes,
     client_name,
@@ -35,6 +35,7 @@ from services.history import (
     short,
 )
 from services.lookups import provider_name
+from services.rows import visible_row
 from services.task_checks import (
     check_date_from_today,
     check_details,
@@ -334,10 +335,13 @@ async def reassign_task(
 
 async def _load_for_client(session: AsyncSession, viewer: ClientViewer, task_id: int) -> Task:
     """A client changes only tasks assigned to them."""
-    task = await session.get(Task, task_id, with_for_update=True)
-    if task is None or task.client_id != viewer.client_id or not task.assigned_to_client:
-        raise NotFound()
-    return task
+    return await visible_row(
+        session,
+        Task,
+        task_id,
+        lambda found: found.client_id == viewer.client_id and found.assigned_to_client,
+        lock=True,
+    )
 
 
 async def complete_task(
