@@ -108,11 +108,7 @@ async def update_client(
     """portal_password None withdraws portal access; a new one replaces the old."""
     staff = permissions.require_staff(viewer)
     client = await visible_row(
-        session,
-        Client,
-        client_id,
-        lambda found: permissions.same_provider(staff, found.provider_id),
-        lock=True,
+        session, Client, client_id, permissions.own_provider_of(staff), lock=True
     )
     new_email = client.email if email is KEEP else email
     new_password = None if portal_password is KEEP else portal_password
@@ -164,9 +160,7 @@ async def update_client(
 async def get_client(session: AsyncSession, viewer: Viewer | None, client_id: int) -> Client:
     """Staff: their provider's clients. A signed-in client: only themselves."""
     viewer = permissions.require_signed_in(viewer)
-    client = await visible_row(
-        session, Client, client_id, lambda found: found.provider_id == viewer.provider_id
-    )
+    client = await visible_row(session, Client, client_id, permissions.own_provider_of(viewer))
     if isinstance(viewer, ClientViewer) and viewer.client_id != client.id:
         raise NotFound()
     return client

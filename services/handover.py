@@ -43,9 +43,7 @@ class HandOver:
 
 
 async def _staff_of(session: AsyncSession, admin: StaffViewer, staff_id: int) -> Staff:
-    staff = await visible_row(
-        session, Staff, staff_id, lambda found: permissions.same_provider(admin, found.provider_id)
-    )
+    staff = await visible_row(session, Staff, staff_id, permissions.own_provider_of(admin))
     return staff
 
 

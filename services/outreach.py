@@ -60,12 +60,7 @@ async def record_employment(
     start_date: DateInput | None,
 ) -> EmploymentResult:
     staff = permissions.require_tasks(viewer)
-    client = await visible_row(
-        session,
-        Client,
-        client_id,
-        lambda found: permissions.same_provider(staff, found.provider_id),
-    )
+    client = await visible_row(session, Client, client_id, permissions.own_provider_of(staff))
     problems = Problems()
     if blank(employer):
         problems.required("employer", "Employer must be entered")

@@ -218,11 +218,7 @@ async def get_series(
     lock, as the scheduler takes it before making occurrences."""
     staff = permissions.require_tasks(viewer)
     return await visible_row(
-        session,
-        TaskSeries,
-        series_id,
-        lambda found: permissions.can_change_task(staff, found.provider_id),
-        lock=lock,
+        session, TaskSeries, series_id, permissions.tasks_changeable_by(staff), lock=lock
     )
 
 

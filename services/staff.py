@@ -83,11 +83,7 @@ async def update_staff(
     """Takes effect from the member's very next request: the token check reads these flags."""
     admin = permissions.require_administrator(viewer)
     staff = await visible_row(
-        session,
-        Staff,
-        staff_id,
-        lambda found: permissions.same_provider(admin, found.provider_id),
-        lock=True,
+        session, Staff, staff_id, permissions.own_provider_of(admin), lock=True
     )
     problems = Problems()
     if name_given:
@@ -132,12 +128,7 @@ async def update_staff(
 
 async def get_staff(session: AsyncSession, viewer: Viewer | None, staff_id: int) -> Staff:
     staff_viewer = permissions.require_staff(viewer)
-    staff = await visible_row(
-        session,
-        Staff,
-        staff_id,
-        lambda found: permissions.same_provider(staff_viewer, found.provider_id),
-    )
+    staff = await visible_row(session, Staff, staff_id, permissions.own_provider_of(staff_viewer))
     return staff
 
 

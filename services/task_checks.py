@@ -145,9 +145,5 @@ async def load_for_change(session: AsyncSession, viewer: Viewer | None, task_id:
     """The task under its row lock, when the viewer may change it; NOT_FOUND otherwise."""
     staff = permissions.require_tasks(viewer)
     return await visible_row(
-        session,
-        Task,
-        task_id,
-        lambda found: permissions.can_change_task(staff, found.provider_id),
-        lock=True,
+        session, Task, task_id, permissions.tasks_changeable_by(staff), lock=True
     )
