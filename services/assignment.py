@@ -30,9 +30,19 @@ def add_responsible(session: AsyncSession, task: Task, staff_ids: Sequence[int])
         session.add(TaskResponsible(task_id=pk(task), staff_id=staff_id, position=position))
 
 
-async def replace_responsible(session: AsyncSession, task: Task, staff_ids: Sequence[int]) -> None:
+async def replace_responsible(
+    session: AsyncSession,
+    task: Task,
+    current: Sequence[tuple[int, str]],
+    responsible: Sequence[Staff],
+    changes: Changes,
+) -> None:
+    """Who's Responsible, `current` as responsible_of read it, replaced by `responsible`; the
+    history's words for it ("Responsible: Ana Silva -> Ben Okafor") added to `changes`."""
+    before = people_text([name for _staff_id, name in current])
+    changes.add(f"Responsible: {before} -> {people_text([m.name for m in responsible])}")
     await session.execute(delete(TaskResponsible).where(col(TaskResponsible.task_id) == task.id))
-    add_responsible(session, task, staff_ids)
+    add_responsible(session, task, [pk(member) for member in responsible])
 
 
 async def announce_new(
@@ -40,7 +50,6 @@ async def announce_new(
     task: Task,
     responsible_ids: Sequence[int],
     made_by: StaffViewer | None,
-    origin_provider_id: int,
     now: datetime,
 ) -> None:
     """A task just made and flushed: its responsible are told by whoever made it (no one is
@@ -52,7 +61,7 @@ async def announce_new(
                 session, task, responsible_ids, made_by.staff_id, made_by.name, now
             )
     elif not task.assigned_to_client:
-        origin = await provider_name(session, origin_provider_id)
+        origin = await provider_name(session, task.origin_provider_id)
         await notifications.alert_unassigned(session, task, origin, now)
 
 
@@ -96,9 +105,7 @@ async def apply_reassign(
     wanted_ids = [pk(member) for member in responsible]
     changes = Changes()
     if current_ids != wanted_ids:
-        before = people_text([name for _staff_id, name in current])
-        changes.add(f"Responsible: {before} -> {people_text([m.name for m in responsible])}")
-        await replace_responsible(session, task, wanted_ids)
+        await replace_responsible(session, task, current, responsible, changes)
     was_for_client = task.assigned_to_client
     if assigned_to_client is not None and assigned_to_client != was_for_client:
         changes.add(f"Assigned to the client: {_yes(was_for_client)} -> {_yes(assigned_to_client)}")

@@ -43,8 +43,7 @@ class HandOver:
 
 
 async def _staff_of(session: AsyncSession, admin: StaffViewer, staff_id: int) -> Staff:
-    staff = await visible_row(session, Staff, staff_id, permissions.own_provider_of(admin))
-    return staff
+    return await visible_row(session, Staff, staff_id, permissions.own_provider_of(admin))
 
 
 async def hand_over_caseload(

@@ -125,7 +125,7 @@ async def _outreach_task(
     summary = f"Created for the {label} milestone, due {due.isoformat()}, responsible: {who}"
     record_event(session, task, TaskEventKind.CREATED, staff, now, summary)
     await session.flush()
-    await assignment.announce_new(session, task, responsible_ids, staff, client.provider_id, now)
+    await assignment.announce_new(session, task, responsible_ids, staff, now)
     return task
 
 

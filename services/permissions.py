@@ -68,28 +68,18 @@ def require_client(viewer: Viewer | None) -> ClientViewer:
     return viewer
 
 
-def same_provider(viewer: Viewer, provider_id: int) -> bool:
-    return provider_id == viewer.provider_id
-
-
 class OfProvider(Protocol):
     provider_id: int
 
 
 def own_provider_of(viewer: Viewer) -> Callable[[OfProvider], bool]:
     """For services.rows.visible_row: a record of the viewer's own provider."""
-    return lambda row: same_provider(viewer, row.provider_id)
+    return lambda row: row.provider_id == viewer.provider_id
 
 
 def tasks_changeable_by(staff: StaffViewer) -> Callable[[OfProvider], bool]:
     """For services.rows.visible_row: a task (or repeating task) the staff member may change."""
     return lambda row: can_change_task(staff, row.provider_id)
-
-
-def require_same_provider(viewer: StaffViewer, provider_id: int) -> None:
-    """Another provider's records are answered exactly like records that do not exist."""
-    if not same_provider(viewer, provider_id):
-        raise NotFound()
 
 
 def require_provider_staff(viewer: Viewer | None, provider_id: int, why: str) -> StaffViewer:

@@ -30,7 +30,7 @@ from models.types import pk
 from services import assignment, permissions, recurrence
 from services.clock import Clock, today_in
 from services.errors import Problems
-from services.history import Changes, people_text, record_event, responsible_of
+from services.history import Changes, record_event, responsible_of
 from services.recurrence import Recurrence
 from services.rows import visible_row
 from services.task_forms import TaskEdit
@@ -124,7 +124,7 @@ async def make_occurrence(
         f"Created by the schedule of a repeating task, due {scheduled.isoformat()}",
     )
     await session.flush()
-    await assignment.announce_new(session, task, responsible, None, series.provider_id, now)
+    await assignment.announce_new(session, task, responsible, None, now)
     return task
 
 
@@ -388,11 +388,9 @@ async def change_following(
         )
     else:
         current = await responsible_of(session, pk(task))
+        await assignment.replace_responsible(session, task, current, responsible, changes)
         before_ids = [staff_id for staff_id, _name in current]
-        before = people_text([name for _staff_id, name in current])
-        changes.add(f"Responsible: {before} -> {people_text([m.name for m in responsible])}")
         wanted_ids = [pk(member) for member in responsible]
-        await assignment.replace_responsible(session, task, wanted_ids)
         await assignment.announce_change(
             session, task, before_ids, task.assigned_to_client, wanted_ids, staff, now
         )

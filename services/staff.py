@@ -128,8 +128,7 @@ async def update_staff(
 
 async def get_staff(session: AsyncSession, viewer: Viewer | None, staff_id: int) -> Staff:
     staff_viewer = permissions.require_staff(viewer)
-    staff = await visible_row(session, Staff, staff_id, permissions.own_provider_of(staff_viewer))
-    return staff
+    return await visible_row(session, Staff, staff_id, permissions.own_provider_of(staff_viewer))
 
 
 async def list_staff(

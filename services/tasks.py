@@ -150,7 +150,7 @@ async def create_task(
         summary += f" (sent by {await provider_name(session, staff.provider_id)})"
     record_event(session, task, TaskEventKind.CREATED, staff, now, summary)
     await session.flush()
-    await assignment.announce_new(session, task, responsible_ids, staff, staff.provider_id, now)
+    await assignment.announce_new(session, task, responsible_ids, staff, now)
     if series is not None:  # occurrences already due (a series started in the past)
         await series_service.materialize_due(session, series, clock, lead_days)
     return task
